@@ -1,6 +1,8 @@
 """Automatic audit of every change: an ``after_flush`` listener on all ORM sessions.
 
 Each inserted, updated or deleted row becomes an audit entry in the same transaction.
+A bulk job may set ``session.info["audit_summary"] = {"action", "source", "unit_id"}`` to
+log one entry per flush listing the ids it changed per table, instead of one per row.
 A model may set ``__audit_redact__ = {"column", ...}`` to log that a column changed without
 its value (password hashes, secrets), or ``__audit__ = False`` to opt out (audit tables,
 caches derivable from other records).
@@ -29,9 +31,31 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _summarise(session: Session, conn: Any, summary: dict[str, Any]) -> None:
+    """Bulk jobs (imports) log one entry per flush: counts and ids per table and kind."""
+    counts: dict[str, dict[str, list[str | None]]] = {}
+    unit_id = summary.get("unit_id")
+    for kind, objs in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
+        for obj in objs:
+            if not getattr(obj, "__audit__", True) or not hasattr(obj, "__tablename__"):
+                continue
+            if kind == "update" and not session.is_modified(obj, include_collections=False):
+                continue
+            counts.setdefault(obj.__tablename__, {}).setdefault(kind, []).append(_pk(obj))
+    if counts:
+        append(
+            conn,
+            action=str(summary.get("action", "bulk_change")),
+            object_type="bulk",
+            object_id=summary.get("object_id"),
+            details={"source": summary.get("source"), "changes": counts},
+            unit_id=unit_id if isinstance(unit_id, int) else None,
+        )
+
+
 def _pk(obj: Any) -> str | None:
-    ident = inspect(obj).identity
-    if not ident:
+    ident = inspect(obj).mapper.primary_key_from_instance(obj)
+    if not ident or all(v is None for v in ident):
         return None
     return ",".join(str(v) for v in ident)
 
@@ -59,6 +83,10 @@ def _changes(obj: Any, *, only_modified: bool) -> dict[str, Any]:
 @event.listens_for(Session, "after_flush")
 def _audit_after_flush(session: Session, _ctx: Any) -> None:
     conn = session.connection()
+    summary = session.info.get("audit_summary")
+    if summary:
+        _summarise(session, conn, summary)
+        return
     for kind, objs in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
         for obj in list(objs):
             if not getattr(obj, "__audit__", True) or not hasattr(obj, "__tablename__"):

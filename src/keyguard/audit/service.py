@@ -49,8 +49,6 @@ def append(
     head = conn.execute(select(_head.c.seq, _head.c.hash).where(_head.c.id == 1)).one()
     seq = int(head.seq) + 1
     at = (at or utcnow()).astimezone(dt.UTC)
-    # Databases keep microseconds; hash what will be read back.
-    at = at.replace(microsecond=at.microsecond)
     actor_name = actor or current_actor().name
     text = canonical(details or {})
     oid = None if object_id is None else str(object_id)
@@ -68,7 +66,7 @@ def append(
     conn.execute(
         insert(_entry).values(
             seq=seq,
-            at=at if conn.dialect.name != "sqlite" else at.replace(tzinfo=None),
+            at=at,
             actor=actor_name,
             unit_id=unit_id,
             action=action,

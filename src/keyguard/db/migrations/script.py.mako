@@ -10,7 +10,9 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import keyguard.db.types
+import keyguard.db.types  # noqa: F401
+from sqlalchemy import Text  # noqa: F401
+from sqlalchemy.dialects import postgresql  # noqa: F401
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

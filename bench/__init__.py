@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``): speed and quality figures, each printed with its command."""
