@@ -10,7 +10,7 @@ import typer
 
 from keyguard.cli.common import console, handle_errors
 from keyguard.config import get_settings, reset_settings
-from keyguard.demo.steps import DemoContext, reset_demo_home, run_steps
+from keyguard.demo.steps import DemoContext, builtin_steps, reset_demo_home, run_steps
 from keyguard.plugins import get_plugin_manager
 
 
@@ -31,7 +31,8 @@ def demo(
     os.environ["KEYGUARD_DEMO"] = "1"
     reset_settings()
     ctx = DemoContext(home=home, users=users, days=days, seed=seed, start=start, console=console)
-    steps = [s for batch in get_plugin_manager().hook.keyguard_demo_steps() for s in batch]
+    steps = builtin_steps()
+    steps += [s for batch in get_plugin_manager().hook.keyguard_demo_steps() for s in batch]
     run_steps(ctx, steps)
     console.rule("keyguard demo ready")
     console.print(f"Home: {home}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 from pathlib import Path
 from typing import Annotated
 
@@ -44,11 +46,11 @@ def main_options(
 
 def build_app() -> typer.Typer:
     """Register the built-in command modules and every plugin's commands."""
-    from keyguard.cli import audit_cmd, demo_cmd, setup_cmd
+    import keyguard.cli
 
-    setup_cmd.register(app)
-    audit_cmd.register(app)
-    demo_cmd.register(app)
+    for info in sorted(pkgutil.iter_modules(keyguard.cli.__path__), key=lambda i: i.name):
+        if info.name.endswith("_cmd"):
+            importlib.import_module(f"keyguard.cli.{info.name}").register(app)
     get_plugin_manager().hook.keyguard_cli(app=app)
     return app
 

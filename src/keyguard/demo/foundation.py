@@ -108,3 +108,9 @@ def step_accounts(ctx: DemoContext) -> None:
         fh.write("# keyguard demo accounts — random passwords, shown once\n")
         for key, acc in ctx.accounts.items():
             fh.write(f"{acc['role']:<18} {acc['email']:<36} {acc['password']}\n")
+
+
+STEPS = [
+    DemoStep(order=5, name="home and records database", run=step_home),
+    DemoStep(order=40, name="one account per role", run=step_accounts),
+]

@@ -66,3 +66,19 @@ def run_steps(ctx: DemoContext, steps: Sequence[DemoStep]) -> None:
     (ctx.home / DEMO_MARKER).write_text(
         json.dumps({"unit": ctx.unit_code, "users": ctx.users, "days": ctx.days,
                     "seed": ctx.seed}, indent=2), encoding="utf-8")
+
+
+def builtin_steps() -> list[DemoStep]:
+    """Every ``STEPS`` list of the modules in this package."""
+    import importlib
+    import pkgutil
+
+    import keyguard.demo
+
+    steps: list[DemoStep] = []
+    for info in pkgutil.iter_modules(keyguard.demo.__path__):
+        if info.name == "steps":
+            continue
+        module = importlib.import_module(f"keyguard.demo.{info.name}")
+        steps.extend(getattr(module, "STEPS", []))
+    return steps
