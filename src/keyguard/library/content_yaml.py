@@ -242,7 +242,8 @@ def _short(value: str) -> str:
 def _schema_problem(located: Located, error: ValidationError) -> SourceProblem:
     path = tuple(error.absolute_path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set((error.schema or {}).get("properties", {}))
+        schema_part = error.schema if isinstance(error.schema, dict) else {}
+        allowed = set(schema_part.get("properties", {}))
         extra = sorted(k for k in error.instance if k not in allowed)
         if extra:
             name = extra[0]
