@@ -72,8 +72,9 @@ def _pg_admin_url() -> str:
 def _pg_database(worker: str) -> str:
     """A fresh, migrated PostgreSQL database cloned from a per-worker template."""
     base = _pg_admin_url()
-    admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://"),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        base.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
     root = base.rsplit("/", 1)[0]
     tmpl = f"kg_tmpl_{worker}"
     try:

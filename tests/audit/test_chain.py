@@ -50,7 +50,7 @@ def test_changes_are_captured_with_actor(engine: Engine, session: Session) -> No
 @pytest.mark.parametrize(
     ("tamper", "first_bad", "word"),
     [
-        ("UPDATE audit_entry SET details = '{\"why\":\"edited\"}' WHERE seq = 3", 3, "edited"),
+        ('UPDATE audit_entry SET details = \'{"why":"edited"}\' WHERE seq = 3', 3, "edited"),
         ("DELETE FROM audit_entry WHERE seq = 4", 4, "deleted"),
         ("UPDATE audit_entry SET seq = seq + 100 WHERE seq = 2", 2, "deleted"),
     ],
@@ -102,7 +102,9 @@ def test_checkpoint_catches_cut_off_tail(engine: Engine, session: Session, tmp_p
     assert service.verify(session, checkpoint=cp).ok
     # cut the tail AND rewrite the head so the chain itself looks whole
     _raw(engine, "DELETE FROM audit_entry WHERE seq >= 5")
-    _raw(engine, "UPDATE audit_head SET seq = 4, hash = (SELECT hash FROM audit_entry WHERE seq = 4)")
+    _raw(
+        engine, "UPDATE audit_head SET seq = 4, hash = (SELECT hash FROM audit_entry WHERE seq = 4)"
+    )
     session.rollback()
     assert service.verify(session).ok  # without the checkpoint the cut is invisible
     result = service.verify(session, checkpoint=json.loads((tmp_path / "cp.json").read_text()))
@@ -129,8 +131,11 @@ def test_pg_table_refuses_update_delete_truncate(engine: Engine, db_kind: str) -
     _fill(engine)
     from sqlalchemy.exc import DBAPIError
 
-    for sql in ("UPDATE audit_entry SET actor = 'x'", "DELETE FROM audit_entry",
-                "TRUNCATE audit_entry"):
+    for sql in (
+        "UPDATE audit_entry SET actor = 'x'",
+        "DELETE FROM audit_entry",
+        "TRUNCATE audit_entry",
+    ):
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
             conn.execute(text(sql))
 

@@ -21,14 +21,22 @@ def kg(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untype
 
 def test_init_creates_home_and_refuses_reuse(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KEYGUARD_ADMIN_PASSWORD", raising=False)
-    result = kg("init", "--admin-email", "Admin@Example.org",
-                env={"KEYGUARD_ADMIN_PASSWORD": "correct horse battery"})
+    result = kg(
+        "init",
+        "--admin-email",
+        "Admin@Example.org",
+        env={"KEYGUARD_ADMIN_PASSWORD": "correct horse battery"},
+    )
     assert result.exit_code == 0, result.output
     assert (home / "home.json").exists() and (home / "keyguard.db").exists()
     key = home / "secrets" / "pseudonym.key"
     assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
-    again = kg("init", "--admin-email", "b@example.org",
-               env={"KEYGUARD_ADMIN_PASSWORD": "correct horse battery"})
+    again = kg(
+        "init",
+        "--admin-email",
+        "b@example.org",
+        env={"KEYGUARD_ADMIN_PASSWORD": "correct horse battery"},
+    )
     assert again.exit_code == 1
     assert "already a keyguard home" in again.output
 
@@ -55,7 +63,10 @@ def test_commands_need_a_home(home: Path) -> None:
 def test_units_and_audit_round_trip(home: Path, tmp_path: Path) -> None:
     env = {"KEYGUARD_ADMIN_PASSWORD": "correct horse battery"}
     assert kg("init", "--admin-email", "a@example.org", env=env).exit_code == 0
-    assert kg("units", "add", "hq", "--name", "Zentrale Süd", "--timezone", "Europe/Berlin").exit_code == 0
+    assert (
+        kg("units", "add", "hq", "--name", "Zentrale Süd", "--timezone", "Europe/Berlin").exit_code
+        == 0
+    )
     bad = kg("units", "add", "x", "--name", "X", "--timezone", "Mars/Olympus")
     assert bad.exit_code == 1 and "IANA" in bad.output
     listed = kg("units", "list")

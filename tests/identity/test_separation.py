@@ -37,14 +37,33 @@ def _person(session: Session, unit_id: int, staff: str) -> Person:
 def test_second_person_rules_compare_people(session: Session) -> None:
     unit = create_unit(session, code="u", name="U")
     alice_p, bob_p = _person(session, unit.id, "alice"), _person(session, unit.id, "bob")
-    alice = create_account(session, email="alice@u.org", password=PW, unit_id=unit.id,
-                           person_id=alice_p.id, roles=[("analyst", unit.id)])
-    alice2 = create_account(session, email="alice.alt@u.org", password=PW, unit_id=unit.id,
-                            person_id=alice_p.id, roles=[("analyst", unit.id)])
-    bob = create_account(session, email="bob@u.org", password=PW, unit_id=unit.id,
-                         person_id=bob_p.id, roles=[("analyst", unit.id)])
-    made = create_account(session, email="made@u.org", password=PW, unit_id=unit.id,
-                          created_by=alice)
+    alice = create_account(
+        session,
+        email="alice@u.org",
+        password=PW,
+        unit_id=unit.id,
+        person_id=alice_p.id,
+        roles=[("analyst", unit.id)],
+    )
+    alice2 = create_account(
+        session,
+        email="alice.alt@u.org",
+        password=PW,
+        unit_id=unit.id,
+        person_id=alice_p.id,
+        roles=[("analyst", unit.id)],
+    )
+    bob = create_account(
+        session,
+        email="bob@u.org",
+        password=PW,
+        unit_id=unit.id,
+        person_id=bob_p.id,
+        roles=[("analyst", unit.id)],
+    )
+    made = create_account(
+        session, email="made@u.org", password=PW, unit_id=unit.id, created_by=alice
+    )
     promoted = create_account(session, email="prom@u.org", password=PW, unit_id=unit.id)
     assign_role(session, account=promoted, role="analyst", unit_id=unit.id, granted_by=alice2)
 
@@ -59,8 +78,9 @@ def test_second_person_rules_compare_people(session: Session) -> None:
 def test_permissions_are_scoped_to_units(session: Session) -> None:
     a = create_unit(session, code="a", name="A")
     b = create_unit(session, code="b", name="B")
-    officer = create_account(session, email="so@a.org", password=PW,
-                             roles=[("security_officer", a.id)])
+    officer = create_account(
+        session, email="so@a.org", password=PW, roles=[("security_officer", a.id)]
+    )
     principal = principal_for(session, officer)
     assert can(principal, "alerts.view", a.id)
     assert not can(principal, "alerts.view", b.id)

@@ -29,7 +29,10 @@ def _jobs(calls: list[str]) -> list[Job]:
     def broken(session: Session, now: dt.datetime) -> dict[str, int]:
         raise ValueError("boom")
 
-    return [Job("t.daily", dt.timedelta(days=1), daily), Job("t.broken", dt.timedelta(hours=1), broken)]
+    return [
+        Job("t.daily", dt.timedelta(days=1), daily),
+        Job("t.broken", dt.timedelta(hours=1), broken),
+    ]
 
 
 @pytest.mark.pg
@@ -56,7 +59,7 @@ class _Sink:
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], str]] = []
 
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
         self.messages.append((envelope.mail_from, envelope.rcpt_tos, envelope.content.decode()))
         return "250 OK"
 
@@ -73,11 +76,22 @@ def test_notifications_go_out_by_smtp_once(session, monkeypatch) -> None:  # typ
         monkeypatch.setenv("KEYGUARD_SMTP_HOST", "127.0.0.1")
         monkeypatch.setenv("KEYGUARD_SMTP_PORT", str(port))
         reset_settings()
-        first = notify(session, kind="reminder", subject="Sign your statement",
-                       body="It is due.", email_to="lì.wèi@example.org", dedupe_key="k1",
-                       link="/duties")
-        again = notify(session, kind="reminder", subject="Sign your statement",
-                       email_to="lì.wèi@example.org", dedupe_key="k1")
+        first = notify(
+            session,
+            kind="reminder",
+            subject="Sign your statement",
+            body="It is due.",
+            email_to="lì.wèi@example.org",
+            dedupe_key="k1",
+            link="/duties",
+        )
+        again = notify(
+            session,
+            kind="reminder",
+            subject="Sign your statement",
+            email_to="lì.wèi@example.org",
+            dedupe_key="k1",
+        )
         assert first is not None and again is None
         result = send_pending_emails(session, get_settings())
         session.commit()

@@ -35,7 +35,11 @@ def _summarise(session: Session, conn: Any, summary: dict[str, Any]) -> None:
     """Bulk jobs (imports) log one entry per flush: counts and ids per table and kind."""
     counts: dict[str, dict[str, list[str | None]]] = {}
     unit_id = summary.get("unit_id")
-    for kind, objs in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
+    for kind, objs in (
+        ("create", session.new),
+        ("update", session.dirty),
+        ("delete", session.deleted),
+    ):
         for obj in objs:
             if not getattr(obj, "__audit__", True) or not hasattr(obj, "__tablename__"):
                 continue
@@ -87,7 +91,11 @@ def _audit_after_flush(session: Session, _ctx: Any) -> None:
     if summary:
         _summarise(session, conn, summary)
         return
-    for kind, objs in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
+    for kind, objs in (
+        ("create", session.new),
+        ("update", session.dirty),
+        ("delete", session.deleted),
+    ):
         for obj in list(objs):
             if not getattr(obj, "__audit__", True) or not hasattr(obj, "__tablename__"):
                 continue

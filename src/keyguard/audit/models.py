@@ -15,7 +15,9 @@ class AuditEntry(Base):
     __tablename__ = "audit_entry"
     __audit__ = False
 
-    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     actor: Mapped[str] = mapped_column(String(200))
     unit_id: Mapped[int | None] = mapped_column(Integer, index=True)

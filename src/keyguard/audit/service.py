@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from keyguard.audit.chain import GENESIS, canonical, entry_hash
@@ -22,8 +22,8 @@ from keyguard.audit.context import current_actor
 from keyguard.audit.models import AuditEntry, AuditHead, AuditSeal
 from keyguard.config import utcnow
 
-_entry = AuditEntry.__table__
-_head = AuditHead.__table__
+_entry: Table = AuditEntry.__table__  # type: ignore[assignment]
+_head: Table = AuditHead.__table__  # type: ignore[assignment]
 
 
 def _ensure_head(conn: Connection) -> None:
@@ -112,7 +112,8 @@ class VerifyResult:
 
     def __str__(self) -> str:
         if self.ok:
-            return f"audit chain OK: {self.entries} entries, head {self.head_seq} {self.head_hash[:16]}"
+            head = f"{self.head_seq} {self.head_hash[:16]}"
+            return f"audit chain OK: {self.entries} entries, head {head}"
         return f"audit chain BROKEN at entry {self.first_bad_seq}: {self.problem}"
 
 
@@ -132,37 +133,77 @@ def verify(session: Session, checkpoint: dict[str, Any] | None = None) -> Verify
         count += 1
         if e.seq != expected_seq:
             kind = "deleted" if e.seq > expected_seq else "inserted or reordered"
-            return VerifyResult(False, count, last_seq, last_hash,
-                                f"expected entry {expected_seq}, found {e.seq} (entry {kind})",
-                                expected_seq)
+            return VerifyResult(
+                False,
+                count,
+                last_seq,
+                last_hash,
+                f"expected entry {expected_seq}, found {e.seq} (entry {kind})",
+                expected_seq,
+            )
         if e.prev_hash != expected_prev:
-            return VerifyResult(False, count, last_seq, last_hash,
-                                "previous-hash link broken (entry inserted, deleted or reordered)",
-                                e.seq)
-        digest = entry_hash(seq=e.seq, at=e.at, actor=e.actor, unit_id=e.unit_id, action=e.action,
-                            object_type=e.object_type, object_id=e.object_id, details=e.details,
-                            prev_hash=e.prev_hash)
+            return VerifyResult(
+                False,
+                count,
+                last_seq,
+                last_hash,
+                "previous-hash link broken (entry inserted, deleted or reordered)",
+                e.seq,
+            )
+        digest = entry_hash(
+            seq=e.seq,
+            at=e.at,
+            actor=e.actor,
+            unit_id=e.unit_id,
+            action=e.action,
+            object_type=e.object_type,
+            object_id=e.object_id,
+            details=e.details,
+            prev_hash=e.prev_hash,
+        )
         if digest != e.hash:
-            return VerifyResult(False, count, last_seq, last_hash,
-                                "content does not match its hash (entry edited)", e.seq)
+            return VerifyResult(
+                False,
+                count,
+                last_seq,
+                last_hash,
+                "content does not match its hash (entry edited)",
+                e.seq,
+            )
         seen[e.seq] = e.hash
         expected_prev, last_seq, last_hash = e.hash, e.seq, e.hash
         expected_seq += 1
     head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).first()
     if head is not None and (head.seq != last_seq or head.hash != last_hash):
-        return VerifyResult(False, count, last_seq, last_hash,
-                            f"chain head says entry {head.seq} but the log ends at {last_seq} "
-                            "(tail removed or head edited)", last_seq + 1)
+        return VerifyResult(
+            False,
+            count,
+            last_seq,
+            last_hash,
+            f"chain head says entry {head.seq} but the log ends at {last_seq} "
+            "(tail removed or head edited)",
+            last_seq + 1,
+        )
     if checkpoint is not None:
         cseq, chash = int(checkpoint["seq"]), str(checkpoint["hash"])
         if cseq > last_seq:
-            return VerifyResult(False, count, last_seq, last_hash,
-                                f"checkpoint names entry {cseq} but the log ends at {last_seq} "
-                                "(tail cut off)", last_seq + 1)
-        if seal is None or cseq > seal.seq:
-            if seen.get(cseq) != chash:
-                return VerifyResult(False, count, last_seq, last_hash,
-                                    f"entry {cseq} differs from the checkpoint", cseq)
+            return VerifyResult(
+                False,
+                count,
+                last_seq,
+                last_hash,
+                f"checkpoint names entry {cseq} but the log ends at {last_seq} (tail cut off)",
+                last_seq + 1,
+            )
+        if (seal is None or cseq > seal.seq) and seen.get(cseq) != chash:
+            return VerifyResult(
+                False,
+                count,
+                last_seq,
+                last_hash,
+                f"entry {cseq} differs from the checkpoint",
+                cseq,
+            )
     return VerifyResult(True, count, last_seq, last_hash)
 
 
@@ -214,8 +255,19 @@ def verify_lines(lines: Iterable[str]) -> tuple[bool, str]:
             continue
         n += 1
         at = dt.datetime.fromisoformat(obj["at"])
-        fields = {k: obj[k] for k in ("seq", "actor", "unit_id", "action", "object_type",
-                                      "object_id", "details", "prev_hash")}
+        fields = {
+            k: obj[k]
+            for k in (
+                "seq",
+                "actor",
+                "unit_id",
+                "action",
+                "object_type",
+                "object_id",
+                "details",
+                "prev_hash",
+            )
+        }
         if obj["seq"] != expected or obj["prev_hash"] != prev:
             return False, f"entry {obj['seq']}: out of sequence or link broken"
         if entry_hash(at=at, **fields) != obj["hash"]:

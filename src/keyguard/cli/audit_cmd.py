@@ -53,7 +53,9 @@ def checkpoint(
 @audit_app.command("export")
 @handle_errors
 def export(
-    out: Annotated[Path | None, typer.Option("--out", help="File (default: standard output)")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="File (default: standard output)")
+    ] = None,
 ) -> None:
     """Write the log as JSON lines with every hash (verifiable elsewhere)."""
     with cli_session() as session:

@@ -20,7 +20,9 @@ def demo(
     days: Annotated[int, typer.Option(help="Days of activity")] = 120,
     seed: Annotated[int, typer.Option(help="Random seed")] = 7,
     start: Annotated[str, typer.Option(help="First day of activity")] = "2026-06-01",
-    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the UI at the end")] = True,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the UI at the end")
+    ] = True,
     host: Annotated[str, typer.Option(help="Address to serve on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to serve on")] = 8000,
 ) -> None:
@@ -36,8 +38,10 @@ def demo(
     run_steps(ctx, steps)
     console.rule("keyguard demo ready")
     console.print(f"Home: {home}")
-    console.print(f"Open http://{host}:{port}/ and log in with one of these accounts "
-                  f"(also in {home / 'demo-accounts.txt'}, readable only by you):")
+    console.print(
+        f"Open http://{host}:{port}/ and log in with one of these accounts "
+        f"(also in {home / 'demo-accounts.txt'}, readable only by you):"
+    )
     for acc in ctx.accounts.values():
         console.print(f"  {acc['role']:<18} {acc['email']:<36} {acc['password']}")
     if serve:

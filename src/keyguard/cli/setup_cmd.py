@@ -75,9 +75,7 @@ def _tick_loop(every: int, stop: threading.Event) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8000,
-    tick_every: Annotated[
-        int, typer.Option(help="Run due jobs every N seconds (0: never)")
-    ] = 300,
+    tick_every: Annotated[int, typer.Option(help="Run due jobs every N seconds (0: never)")] = 300,
 ) -> None:
     """Serve the web UI and the REST API."""
     import uvicorn
@@ -88,8 +86,9 @@ def serve(
         threading.Thread(target=_tick_loop, args=(tick_every, stop), daemon=True).start()
     console.print(f"keyguard serving on http://{host}:{port}/")
     try:
-        uvicorn.run("keyguard.web.app:create_app", factory=True, host=host, port=port,
-                    log_level="warning")
+        uvicorn.run(
+            "keyguard.web.app:create_app", factory=True, host=host, port=port, log_level="warning"
+        )
     finally:
         stop.set()
         time.sleep(0)

@@ -32,7 +32,7 @@ class UnitScoped:
     """Every record belongs to a unit (an organization)."""
 
     @declared_attr
-    def unit_id(cls) -> Mapped[int]:  # noqa: N805
+    def unit_id(cls) -> Mapped[int]:
         return mapped_column(Integer, ForeignKey("unit.id", ondelete="CASCADE"), index=True)
 
 

@@ -35,22 +35,29 @@ def _pick_people(session, unit: Unit) -> dict[str, Person | None]:  # type: igno
     active = select(Person).where(Person.unit_id == unit.id, Person.status == "active")
     security = session.scalars(
         active.join(OrgNode, OrgNode.id == Person.department_id)
-        .where(func.lower(OrgNode.name).like("%security%")).order_by(Person.staff_id)
+        .where(func.lower(OrgNode.name).like("%security%"))
+        .order_by(Person.staff_id)
     ).first()
     managers = (
         select(Person.manager_id, func.count().label("n"))
         .where(Person.unit_id == unit.id, Person.manager_id.is_not(None))
-        .group_by(Person.manager_id).subquery()
+        .group_by(Person.manager_id)
+        .subquery()
     )
     head = session.scalars(
         active.join(managers, managers.c.manager_id == Person.id)
         .where(Person.department_id.is_not(None), Person.manager_id.is_not(None))
         .order_by(managers.c.n.desc(), Person.staff_id)
     ).first()
-    employee = session.scalars(
-        active.where(Person.department_id == (head.department_id if head else None),
-                     Person.id != (head.id if head else -1)).order_by(Person.staff_id)
-    ).first() or session.scalars(active.order_by(Person.staff_id)).first()
+    employee = (
+        session.scalars(
+            active.where(
+                Person.department_id == (head.department_id if head else None),
+                Person.id != (head.id if head else -1),
+            ).order_by(Person.staff_id)
+        ).first()
+        or session.scalars(active.order_by(Person.staff_id)).first()
+    )
     return {"security_officer": security, "department_head": head, "employee": employee}
 
 
@@ -84,10 +91,14 @@ def step_accounts(ctx: DemoContext) -> None:
             email = f"{key.replace('_', '-')}@demo.keyguard"
             password = random_password()
             account = create_account(
-                session, email=email, password=password,
+                session,
+                email=email,
+                password=password,
                 display_name=person.full_name if person else key.replace("_", " ").title(),
-                unit_id=unit.id if scope else None, person_id=person.id if person else None,
-                roles=[(role, scope)], created_by=admin,
+                unit_id=unit.id if scope else None,
+                person_id=person.id if person else None,
+                roles=[(role, scope)],
+                created_by=admin,
                 supervising_body_id=body.id if role == "supervisor" else None,
             )
             if role == "department_head" and person is not None:
@@ -106,7 +117,7 @@ def step_accounts(ctx: DemoContext) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write("# keyguard demo accounts — random passwords, shown once\n")
-        for key, acc in ctx.accounts.items():
+        for acc in ctx.accounts.values():
             fh.write(f"{acc['role']:<18} {acc['email']:<36} {acc['password']}\n")
 
 

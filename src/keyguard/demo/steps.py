@@ -54,7 +54,9 @@ def reset_demo_home(home: Path) -> None:
         raise ConfigError(f"{home} is not empty and not a demo home; choose another --home")
     settings = get_settings()
     if settings.database_url and not settings.database_url.startswith("sqlite"):
-        raise ConfigError("the demo runs on the embedded SQLite database; unset KEYGUARD_DATABASE_URL")
+        raise ConfigError(
+            "the demo runs on the embedded SQLite database; unset KEYGUARD_DATABASE_URL"
+        )
     shutil.rmtree(home)
 
 
@@ -64,8 +66,12 @@ def run_steps(ctx: DemoContext, steps: Sequence[DemoStep]) -> None:
         ctx.console.print(f"[bold cyan]demo[/] {step.order:>3} {step.name}")
         step.run(ctx)
     (ctx.home / DEMO_MARKER).write_text(
-        json.dumps({"unit": ctx.unit_code, "users": ctx.users, "days": ctx.days,
-                    "seed": ctx.seed}, indent=2), encoding="utf-8")
+        json.dumps(
+            {"unit": ctx.unit_code, "users": ctx.users, "days": ctx.days, "seed": ctx.seed},
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
 
 
 def builtin_steps() -> list[DemoStep]:

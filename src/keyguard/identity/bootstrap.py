@@ -59,11 +59,12 @@ def initialise_home(*, admin_email: str, admin_password: str, allow_existing: bo
     migrate()
     with session_scope() as session:
         if session.scalar(select(Account.id).limit(1)) is not None and not allow_existing:
-            raise ConfigError(
-                f"the database {settings.db_url.split('@')[-1]} already has accounts"
-            )
+            raise ConfigError(f"the database {settings.db_url.split('@')[-1]} already has accounts")
         admin = create_account(
-            session, email=admin_email, password=admin_password, display_name="Administrator",
+            session,
+            email=admin_email,
+            password=admin_password,
+            display_name="Administrator",
             roles=[("admin", None)],
         )
         admin_id = admin.id

@@ -25,7 +25,9 @@ class Account(TimestampMixin, Base):
     person_id: Mapped[int | None] = mapped_column(
         ForeignKey("person.id", ondelete="SET NULL"), index=True
     )
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("unit.id", ondelete="CASCADE"), index=True
+    )
     supervising_body_id: Mapped[int | None] = mapped_column(
         ForeignKey("supervising_body.id", ondelete="SET NULL")
     )
@@ -53,9 +55,13 @@ class RoleAssignment(TimestampMixin, Base):
     __table_args__ = (UniqueConstraint("account_id", "role", "unit_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
     role: Mapped[str] = mapped_column(String(40))
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("unit.id", ondelete="CASCADE"), index=True
+    )
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
 
     account: Mapped[Account] = relationship(back_populates="roles", foreign_keys=[account_id])
@@ -68,7 +74,9 @@ class ApiToken(TimestampMixin, Base):
     __audit_redact__ = frozenset({"token_hash"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(200))
     prefix: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -85,7 +93,9 @@ class WebSession(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

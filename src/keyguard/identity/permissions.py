@@ -43,8 +43,15 @@ def role_book(path: Path = ROLES_FILE) -> RoleBook:
     return RoleBook(perms, roles)
 
 
-ROLE_NAMES = ("security_officer", "department_head", "analyst", "employee", "supervisor",
-              "auditor", "admin")
+ROLE_NAMES = (
+    "security_officer",
+    "department_head",
+    "analyst",
+    "employee",
+    "supervisor",
+    "auditor",
+    "admin",
+)
 
 
 @dataclass(frozen=True)

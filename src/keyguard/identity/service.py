@@ -51,7 +51,11 @@ def create_account(
 
 
 def assign_role(
-    session: Session, *, account: Account, role: str, unit_id: int | None,
+    session: Session,
+    *,
+    account: Account,
+    role: str,
+    unit_id: int | None,
     granted_by: Account | None = None,
 ) -> RoleAssignment:
     """Give ``account`` a role in a unit (or installation-wide for admin/supervisor)."""
@@ -59,14 +63,21 @@ def assign_role(
         raise RuleViolation(f"unknown role {role!r}")
     existing = session.scalar(
         select(RoleAssignment).where(
-            RoleAssignment.account_id == account.id, RoleAssignment.role == role,
-            RoleAssignment.unit_id.is_(None) if unit_id is None else RoleAssignment.unit_id == unit_id,
+            RoleAssignment.account_id == account.id,
+            RoleAssignment.role == role,
+            RoleAssignment.unit_id.is_(None)
+            if unit_id is None
+            else RoleAssignment.unit_id == unit_id,
         )
     )
     if existing:
         return existing
-    ra = RoleAssignment(account_id=account.id, role=role, unit_id=unit_id,
-                        granted_by_id=granted_by.id if granted_by else None)
+    ra = RoleAssignment(
+        account_id=account.id,
+        role=role,
+        unit_id=unit_id,
+        granted_by_id=granted_by.id if granted_by else None,
+    )
     session.add(ra)
     session.flush()
     return ra

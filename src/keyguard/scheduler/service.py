@@ -47,8 +47,12 @@ def due_jobs(session: Session, jobs: Sequence[Job], now: dt.datetime) -> list[Jo
     return out
 
 
-def tick(session_factory: Callable[[], Session], jobs: Sequence[Job],
-         now: dt.datetime | None = None, force: bool = False) -> list[JobRun]:
+def tick(
+    session_factory: Callable[[], Session],
+    jobs: Sequence[Job],
+    now: dt.datetime | None = None,
+    force: bool = False,
+) -> list[JobRun]:
     """Run every due job, each in its own transaction; a failing job does not stop others."""
     now = now or utcnow()
     runs: list[JobRun] = []
@@ -65,8 +69,11 @@ def tick(session_factory: Callable[[], Session], jobs: Sequence[Job],
                 session.commit()
             except Exception as exc:
                 session.rollback()
-                run.status, run.error, run.finished_at = "failed", "".join(
-                    traceback.format_exception_only(exc)).strip(), utcnow()
+                run.status, run.error, run.finished_at = (
+                    "failed",
+                    "".join(traceback.format_exception_only(exc)).strip(),
+                    utcnow(),
+                )
                 session.add(run)
                 audit.record(session, "job_failed", "job", job.name, {"error": run.error})
                 session.commit()
@@ -96,8 +103,15 @@ def notify(
     ):
         return None
     note = Notification(
-        kind=kind, subject=subject, body=body, unit_id=unit_id, account_id=account_id,
-        person_id=person_id, link=link, email_to=email_to, dedupe_key=dedupe_key,
+        kind=kind,
+        subject=subject,
+        body=body,
+        unit_id=unit_id,
+        account_id=account_id,
+        person_id=person_id,
+        link=link,
+        email_to=email_to,
+        dedupe_key=dedupe_key,
         created_at=utcnow(),
     )
     try:
@@ -108,16 +122,23 @@ def notify(
     return note
 
 
-def send_pending_emails(session: Session, settings: Settings | None = None,
-                        limit: int = 200) -> dict[str, int]:
+def send_pending_emails(
+    session: Session, settings: Settings | None = None, limit: int = 200
+) -> dict[str, int]:
     """Send queued e-mails through the configured SMTP server; failures are retried later."""
     settings = settings or get_settings()
-    pending = list(session.scalars(
-        select(Notification)
-        .where(Notification.email_to.is_not(None), Notification.emailed_at.is_(None),
-               Notification.email_attempts < 5)
-        .order_by(Notification.id).limit(limit)
-    ))
+    pending = list(
+        session.scalars(
+            select(Notification)
+            .where(
+                Notification.email_to.is_not(None),
+                Notification.emailed_at.is_(None),
+                Notification.email_attempts < 5,
+            )
+            .order_by(Notification.id)
+            .limit(limit)
+        )
+    )
     if not pending or not settings.smtp_host:
         return {"pending": len(pending), "sent": 0, "failed": 0}
     sent = failed = 0

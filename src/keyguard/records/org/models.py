@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from keyguard.db.base import Base, Temporal, TimestampMixin, UnitScoped
@@ -128,7 +128,9 @@ class Person(UnitScoped, TimestampMixin, Base):
     personal_emails: Mapped[list[str]] = mapped_column(JSONType, default=list)
 
     versions: Mapped[list[PersonVersion]] = relationship(
-        back_populates="person", cascade="all, delete-orphan", order_by="PersonVersion.valid_from",
+        back_populates="person",
+        cascade="all, delete-orphan",
+        order_by="PersonVersion.valid_from",
         foreign_keys="PersonVersion.person_id",
     )
 

@@ -45,16 +45,21 @@ def create_unit(
         raise RuleViolation(f"unit code {code!r}: use letters, digits, '-' and '_'")
     if session.scalar(select(Unit.id).where(Unit.code == code)):
         raise RuleViolation(f"unit {code!r} already exists")
-    unit = Unit(code=code, name=nfc(name), timezone=check_timezone(timezone),
-                supervising_body_id=supervising_body.id if supervising_body else None,
-                is_demo=is_demo)
+    unit = Unit(
+        code=code,
+        name=nfc(name),
+        timezone=check_timezone(timezone),
+        supervising_body_id=supervising_body.id if supervising_body else None,
+        is_demo=is_demo,
+    )
     session.add(unit)
     session.flush()
     return unit
 
 
-def get_or_create_unit(session: Session, *, code: str, name: str | None = None,
-                       timezone: str = "UTC") -> Unit:
+def get_or_create_unit(
+    session: Session, *, code: str, name: str | None = None, timezone: str = "UTC"
+) -> Unit:
     """The unit ``code``, created when missing."""
     unit = session.scalar(select(Unit).where(Unit.code == code))
     return unit or create_unit(session, code=code, name=name or code, timezone=timezone)
