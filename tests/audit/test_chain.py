@@ -162,3 +162,27 @@ def test_concurrent_writers_leave_one_chain(engine: Engine, session: Session) ->
     result = service.verify(session)
     assert result.ok, str(result)
     assert result.entries == 1 + 80
+
+
+@pytest.mark.pg
+def test_sealing_prunes_without_breaking_the_chain(engine: Engine, session: Session, now) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    now("2026-01-01T00:00:00")
+    _fill(engine, n=4)
+    now("2026-06-01T00:00:00")
+    with session_scope(engine) as s:
+        audit.record(s, "view", "person", "late", {})
+    with session_scope(engine) as s:
+        sealed = service.seal(s, before=dt.datetime(2026, 3, 1, tzinfo=dt.UTC), reason="retention")
+        assert sealed is not None and sealed.seq == 4
+    remaining = session.query(AuditEntry).order_by(AuditEntry.seq).all()
+    assert [e.seq for e in remaining] == [5, 6]  # the late view, then the seal record
+    result = service.verify(session)
+    assert result.ok, str(result)
+    ok, message = service.verify_lines(service.export_lines(session))
+    assert ok, message
+    # deleting the first entry after the seal is still caught
+    _raw(engine, "DELETE FROM audit_entry WHERE seq = 5")
+    session.rollback()
+    assert service.verify(session).first_bad_seq == 5

@@ -274,3 +274,43 @@ def verify_lines(lines: Iterable[str]) -> tuple[bool, str]:
             return False, f"entry {obj['seq']}: content does not match its hash"
         prev, expected = obj["hash"], expected + 1
     return True, f"{n} entries verified"
+
+
+def seal(session: Session, *, before: dt.datetime, reason: str) -> AuditSeal | None:
+    """Prune entries older than ``before`` by sealing them: record the last removed entry's
+    seq and hash (so ``verify`` accepts a chain starting there), then delete them.
+
+    Nothing is ever edited. The seal itself is written to the chain. Returns ``None`` when
+    nothing is old enough.
+    """
+    conn = session.connection()
+    last = session.execute(
+        select(AuditEntry.seq, AuditEntry.hash)
+        .where(AuditEntry.at < before)
+        .order_by(AuditEntry.seq.desc())
+        .limit(1)
+    ).first()
+    if last is None:
+        return None
+    record(
+        session, "audit_seal", "audit", last.seq, {"before": before.isoformat(), "reason": reason}
+    )
+    sealed = AuditSeal(
+        seq=last.seq,
+        hash=last.hash,
+        sealed_at=utcnow(),
+        actor=current_actor().name,
+        reason=reason,
+    )
+    session.add(sealed)
+    session.flush()
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        conn.execute(text("SET LOCAL keyguard.audit_seal = 'on'"))
+    conn.execute(_entry.delete().where(_entry.c.seq <= last.seq))
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        conn.execute(text("SET LOCAL keyguard.audit_seal = 'off'"))
+    return sealed

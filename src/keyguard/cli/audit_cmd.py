@@ -86,5 +86,28 @@ def verify_export(path: Path) -> None:
         raise typer.Exit(2)
 
 
+@audit_app.command("seal")
+@handle_errors
+def seal(
+    before: Annotated[str, typer.Option(help="Seal (prune) entries older than this ISO date")],
+    reason: Annotated[str, typer.Option(help="Why (e.g. the retention rule)")],
+) -> None:
+    """Prune old entries by sealing a segment: its last hash is kept; nothing is edited."""
+    import datetime as dt
+
+    try:
+        cutoff = dt.datetime.fromisoformat(before)
+    except ValueError as exc:
+        raise InputError("--before", f"{before!r} is not an ISO date") from exc
+    if cutoff.tzinfo is None:
+        cutoff = cutoff.replace(tzinfo=dt.UTC)
+    with cli_session() as session:
+        sealed = audit_service.seal(session, before=cutoff, reason=reason)
+    if sealed is None:
+        console.print("no entry is older than that; nothing sealed")
+    else:
+        console.print(f"sealed entries up to {sealed.seq} (last hash {sealed.hash[:16]})")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(audit_app, name="audit")
