@@ -194,9 +194,7 @@ def _check_course(located: Located, problems: list[SourceProblem]) -> None:
         )
 
 
-def _check_quiz(
-    located: Located, course: dict[str, Any], problems: list[SourceProblem]
-) -> None:
+def _check_quiz(located: Located, course: dict[str, Any], problems: list[SourceProblem]) -> None:
     data = located.data
     if data["course_urn"] != course["urn"]:
         problems.append(
@@ -219,10 +217,14 @@ def _check_quiz(
         indices = [correct] if isinstance(correct, int) else list(correct)
         for position, value in enumerate(indices):
             if value >= count:
-                where = (*here, "correct") if isinstance(correct, int) else (
-                    *here,
-                    "correct",
-                    position,
+                where = (
+                    (*here, "correct")
+                    if isinstance(correct, int)
+                    else (
+                        *here,
+                        "correct",
+                        position,
+                    )
                 )
                 problems.append(
                     located.problem(
