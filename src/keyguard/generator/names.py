@@ -6,40 +6,48 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-FIRST_NAMES: tuple[str, ...] = tuple(
+
+def _words(text: str) -> tuple[str, ...]:
+    """The whitespace-separated words of a text block."""
+    return tuple(text.split())
+
+
+FIRST_NAMES: tuple[str, ...] = _words(
     """
-    Aaron Abigail Adam Adrian Aiko Alana Albert Alejandro Alice Amara Amelia Amir Ana Andre
-    Angela Anika Anton Arjun Astrid Aurora Barbara Beatrice Benjamin Bianca Boris Brandon
-    Bridget Bruno Caleb Camila Carl Carmen Caroline Cecilia Charles Chiara Chloe Christian
-    Claire Colin Connor Dalia Daniel Daria David Deborah Declan Diana Diego Dmitri Dora
-    Edgar Edith Eleanor Elena Elias Elif Elliot Emil Emma Enzo Erik Esther Eva Felix Fiona
-    Florian Frances Gabriel Gemma George Gina Grace Gregor Hana Hannah Harold Hector Helen
-    Henrik Hugo Ida Igor Ines Irene Isaac Ivan Jacob Jana Jasper Jean Joanna Jonas Joseph
-    Julia Julian Kai Karen Karim Katja Keith Kenji Kira Lars Laura Leah Leon Leonie Liam
-    Lina Lorenzo Lucia Lukas Maja Malik Marco Margaret Maria Marius Marta Martin Maya Mei
-    Milan Mira Moritz Nadia Nathan Nico Nina Noah Nora Olga Oliver Omar Oscar Paula Pavel
-    Peter Petra Philip Priya Rafael Rania Raymond Rebecca Rhea Robert Rosa Ruben Ruth Samuel
-    Sara Sebastian Selma Simon Sofia Stefan Susan Sven Tamara Teresa Theo Thomas Tobias
-    Ursula Valentin Vera Victor Viktoria Walter Wanda Xavier Yara Yusuf Zoe
-    """.split()
+    Aaron Abigail Adam Adrian Aiko Alana Albert Alejandro Alice Amara Amelia Amir Ana
+    Andre Angela Anika Anton Arjun Astrid Aurora Barbara Beatrice Benjamin Bianca Boris
+    Brandon Bridget Bruno Caleb Camila Carl Carmen Caroline Cecilia Charles Chiara Chloe
+    Christian Claire Colin Connor Dalia Daniel Daria David Deborah Declan Diana Diego
+    Dmitri Dora Edgar Edith Eleanor Elena Elias Elif Elliot Emil Emma Enzo Erik Esther
+    Eva Felix Fiona Florian Frances Gabriel Gemma George Gina Grace Gregor Hana Hannah
+    Harold Hector Helen Henrik Hugo Ida Igor Ines Irene Isaac Ivan Jacob Jana Jasper
+    Jean Joanna Jonas Joseph Julia Julian Kai Karen Karim Katja Keith Kenji Kira Lars
+    Laura Leah Leon Leonie Liam Lina Lorenzo Lucia Lukas Maja Malik Marco Margaret Maria
+    Marius Marta Martin Maya Mei Milan Mira Moritz Nadia Nathan Nico Nina Noah Nora Olga
+    Oliver Omar Oscar Paula Pavel Peter Petra Philip Priya Rafael Rania Raymond Rebecca
+    Rhea Robert Rosa Ruben Ruth Samuel Sara Sebastian Selma Simon Sofia Stefan Susan
+    Sven Tamara Teresa Theo Thomas Tobias Ursula Valentin Vera Victor Viktoria Walter
+    Wanda Xavier Yara Yusuf Zoe
+    """
 )
 
-LAST_NAMES: tuple[str, ...] = tuple(
+LAST_NAMES: tuple[str, ...] = _words(
     """
     Abbott Adler Alvarez Andersen Arnold Bailey Baker Barnes Bauer Becker Bennett Berg
     Bishop Blake Brandt Brooks Burke Byrne Caldwell Carter Castro Chambers Chen Clarke
     Coleman Collins Cooper Cruz Dahl Davies Dawson Dean Diaz Dixon Doyle Duncan Eaton
-    Ellis Engel Erikson Evans Farrell Fischer Fleming Ford Foster Fox Franke Fuchs Garcia
-    Gardner Gibson Graham Grant Gray Greene Hahn Hall Hansen Harper Hartmann Hayes Heller
-    Hoffmann Holland Horn Howard Hughes Hunter Ito Jansen Jensen Johansson Jordan Kaiser
-    Keller Kelly Kennedy Kim Klein Koch Kowalski Kramer Krause Lange Larsen Lawson Lehmann
-    Lewis Lindberg Lopez Lorenz Marsh Martens Mason Meyer Mills Moreau Morgan Murphy Nakamura
-    Neumann Nielsen Novak Olsen Ortiz Owens Palmer Park Parker Patel Perez Peters Pohl
-    Porter Quinn Ramos Reed Reyes Richter Riley Rivera Roberts Romero Ross Russo Ryan
-    Sanders Santos Sato Schmidt Schneider Schulz Scott Shaw Silva Simmons Sommer Stewart
-    Stone Sullivan Suzuki Tanaka Taylor Thompson Torres Tucker Turner Vogel Wagner Walsh
-    Ward Watson Weber Weiss West Wilson Winter Wolf Wood Young Zimmermann
-    """.split()
+    Ellis Engel Erikson Evans Farrell Fischer Fleming Ford Foster Fox Franke Fuchs
+    Garcia Gardner Gibson Graham Grant Gray Greene Hahn Hall Hansen Harper Hartmann
+    Hayes Heller Hoffmann Holland Horn Howard Hughes Hunter Ito Jansen Jensen Johansson
+    Jordan Kaiser Keller Kelly Kennedy Kim Klein Koch Kowalski Kramer Krause Lange
+    Larsen Lawson Lehmann Lewis Lindberg Lopez Lorenz Marsh Martens Mason Meyer Mills
+    Moreau Morgan Murphy Nakamura Neumann Nielsen Novak Olsen Ortiz Owens Palmer Park
+    Parker Patel Perez Peters Pohl Porter Quinn Ramos Reed Reyes Richter Riley Rivera
+    Roberts Romero Ross Russo Ryan Sanders Santos Sato Schmidt Schneider Schulz Scott
+    Shaw Silva Simmons Sommer Stewart Stone Sullivan Suzuki Tanaka Taylor Thompson
+    Torres Tucker Turner Vogel Wagner Walsh Ward Watson Weber Weiss West Wilson Winter
+    Wolf Wood Young Zimmermann
+    """
 )
 
 
@@ -248,37 +256,37 @@ DEPARTMENTS: tuple[DeptTemplate, ...] = (
 )
 """All department templates, in the order they are added as the unit grows."""
 
-CODENAMES: tuple[str, ...] = tuple(
+CODENAMES: tuple[str, ...] = _words(
     """
     falcon osprey kestrel heron condor albatross harrier merlin peregrine raven swift
-    kite gannet petrel tern buzzard sparrowhawk goshawk hobby shrike plover curlew
-    ibis crane stork egret lynx puma ocelot caracal jaguar cheetah marten otter badger
+    kite gannet petrel tern buzzard sparrowhawk goshawk hobby shrike plover curlew ibis
+    crane stork egret lynx puma ocelot caracal jaguar cheetah marten otter badger
     wolverine sable ermine bison orion vega sirius altair rigel deneb polaris castor
     pollux antares spica arcturus aldebaran capella mira electra atlas titan helios
-    """.split()
+    """
 )
 
-DOC_WORDS: tuple[str, ...] = tuple(
+DOC_WORDS: tuple[str, ...] = _words(
     """
     design review specification test plan report results analysis budget schedule
-    minutes proposal requirements interface drawing assembly procedure checklist
-    summary briefing roadmap risk register model simulation calibration qualification
-    trade study architecture concept baseline estimate forecast audit inventory
-    contract invoice payroll policy handbook training agenda status update memo
-    """.split()
+    minutes proposal requirements interface drawing assembly procedure checklist summary
+    briefing roadmap risk register model simulation calibration qualification trade
+    study architecture concept baseline estimate forecast audit inventory contract
+    invoice payroll policy handbook training agenda status update memo
+    """
 )
 
 DOC_EXTENSIONS: tuple[str, ...] = ("docx", "xlsx", "pdf", "pptx", "docx", "pdf", "txt", "vsdx")
 
-FILLER_WORDS: tuple[str, ...] = tuple(
+FILLER_WORDS: tuple[str, ...] = _words(
     """
-    the project team will review results next week please find attached updated
-    version of document for your comments meeting agreed actions follow up schedule
-    budget figures draft final approved pending customer supplier delivery quality
-    issue resolved open items timeline milestone test campaign data configuration
-    release notes summary thanks regards hello all as discussed see below kind request
-    lunch travel plans office building parking coffee weekend holiday report numbers
-    """.split()
+    the project team will review results next week please find attached updated version
+    of document for your comments meeting agreed actions follow up schedule budget
+    figures draft final approved pending customer supplier delivery quality issue
+    resolved open items timeline milestone test campaign data configuration release
+    notes summary thanks regards hello all as discussed see below kind request lunch
+    travel plans office building parking coffee weekend holiday report numbers
+    """
 )
 
 SUBFOLDERS: tuple[str, ...] = (

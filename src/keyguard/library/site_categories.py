@@ -63,9 +63,7 @@ def _check_category_name(name: str, file: str) -> None:
         if word in lowered:
             raise InputError(file, f"category {name!r} is about a protected trait ({word}*)")
     if name not in CATEGORIES:
-        raise InputError(
-            file, f"unknown category {name!r}: sites may be added, categories may not"
-        )
+        raise InputError(file, f"unknown category {name!r}: sites may be added, categories may not")
 
 
 def _domains(value: Any, category: str, file: str) -> list[str]:
@@ -90,7 +88,11 @@ def _read_yaml(path: Path) -> Any:
 
 
 def _merge(
-    target: dict[str, list[str]], owner: dict[str, str], category: str, domains: list[str], file: str
+    target: dict[str, list[str]],
+    owner: dict[str, str],
+    category: str,
+    domains: list[str],
+    file: str,
 ) -> None:
     for domain in domains:
         previous = owner.get(domain)
