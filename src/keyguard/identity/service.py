@@ -151,3 +151,144 @@ def may_be_second_person(session: Session, *, requester: Account, approver: Acco
     if promoted:
         return "the approver's account was given a role by the requester"
     return None
+
+
+# --- Account management and self-service (used by the web UI and the REST API) -----------
+
+LANGUAGES = ("en", "zh_Hans_CN")
+
+
+def change_password(
+    session: Session,
+    *,
+    account: Account,
+    current: str,
+    new: str,
+    keep_session_id: int | None = None,
+) -> None:
+    """Change one's own password (the current one is checked); other sessions end."""
+    from keyguard import audit
+    from keyguard.identity.models import WebSession
+    from keyguard.identity.passwords import verify_password
+
+    if not verify_password(account.password_hash, current):
+        raise RuleViolation("the current password is wrong")
+    if new == current:
+        raise RuleViolation("the new password must differ from the current one")
+    check_strength(new)
+    account.password_hash = hash_password(new)
+    account.password_changed_at = utcnow()
+    stmt = select(WebSession).where(WebSession.account_id == account.id)
+    for ws in session.scalars(stmt):
+        if ws.id != keep_session_id:
+            session.delete(ws)
+    audit.record(session, "password_change", "account", account.id, {}, unit_id=account.unit_id)
+    session.flush()
+
+
+def reset_password(session: Session, *, account: Account, by: Account, new: str) -> None:
+    """An administrator sets a new password for ``account``; its sessions end."""
+    from keyguard import audit
+    from keyguard.identity.models import WebSession
+
+    check_strength(new)
+    account.password_hash = hash_password(new)
+    account.password_changed_at = utcnow()
+    account.failed_logins = 0
+    account.locked_until = None
+    for ws in session.scalars(select(WebSession).where(WebSession.account_id == account.id)):
+        session.delete(ws)
+    audit.record(
+        session, "password_reset", "account", account.id, {"by": by.id}, unit_id=account.unit_id
+    )
+    session.flush()
+
+
+def set_active(session: Session, *, account: Account, by: Account, active: bool) -> None:
+    """Deactivate (sessions end, tokens stop working) or reactivate an account."""
+    from keyguard.identity.models import WebSession
+
+    if account.id == by.id and not active:
+        raise RuleViolation("you cannot deactivate your own account")
+    account.is_active = active
+    if not active:
+        for ws in session.scalars(select(WebSession).where(WebSession.account_id == account.id)):
+            session.delete(ws)
+    session.flush()
+
+
+def set_language(session: Session, *, account: Account, language: str) -> None:
+    """Choose the language of the account's pages."""
+    if language not in LANGUAGES:
+        raise RuleViolation(f"unknown language {language!r}")
+    account.language = language
+    session.flush()
+
+
+def list_accounts(session: Session) -> list[Account]:
+    """Every account, by e-mail."""
+    return list(session.scalars(select(Account).order_by(Account.email)))
+
+
+def accessible_unit_ids(session: Session, principal: Principal) -> list[int]:
+    """Units the principal holds a role in (installation-wide roles: every unit), sorted."""
+    from sqlalchemy import Table
+
+    unit: Table = Account.metadata.tables["unit"]
+    if any(scope is None and role != "supervisor" for role, scope in principal.roles):
+        return list(session.scalars(select(unit.c.id).order_by(unit.c.code)))
+    wanted = principal.unit_ids()
+    if not wanted:
+        return []
+    return list(
+        session.scalars(select(unit.c.id).where(unit.c.id.in_(wanted)).order_by(unit.c.code))
+    )
+
+
+def visible_department_ids(
+    session: Session, principal: Principal, unit_id: int
+) -> frozenset[int] | None:
+    """Org nodes whose people ``principal`` may see in ``unit_id`` (``None``: all of them).
+
+    A department head sees only their own department and the teams below it, unless another
+    role gives them the whole unit's people.
+    """
+    from sqlalchemy import Table
+
+    from keyguard.identity.permissions import role_book
+
+    book = role_book()
+    wide = False
+    heads = False
+    for role, scope in principal.roles:
+        if role == "supervisor" or (scope is not None and scope != unit_id):
+            continue
+        if role == "department_head":
+            heads = True
+        elif "org.view" in book.roles[role].permissions:
+            wide = True
+    if wide or not heads:
+        return None
+    person: Table = Account.metadata.tables["person"]
+    node: Table = Account.metadata.tables["org_node"]
+    root = None
+    if principal.person_id is not None:
+        root = session.scalar(
+            select(person.c.department_id).where(
+                person.c.id == principal.person_id, person.c.unit_id == unit_id
+            )
+        )
+    if root is None:
+        return frozenset()
+    rows = session.execute(select(node.c.id, node.c.parent_id).where(node.c.unit_id == unit_id))
+    children: dict[int, list[int]] = {}
+    for node_id, parent_id in rows:
+        if parent_id is not None:
+            children.setdefault(parent_id, []).append(node_id)
+    seen, todo = {root}, [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in seen:
+                seen.add(child)
+                todo.append(child)
+    return frozenset(seen)
