@@ -90,7 +90,8 @@ class Pattern:
         return re.fullmatch(".*".join(parts), value, flags=re.DOTALL) is not None
 
 
-def _like(normalised: str) -> str:
+def like_pattern(normalised: str) -> str:
+    """The SQL LIKE form of a normalised pattern (escape character ``\\``)."""
     out = []
     for ch in normalised:
         if ch == WILDCARD:
@@ -113,7 +114,7 @@ def compile_pattern(text: str) -> Pattern:
         doc = normalise(raw[4:])
         if not doc or WILDCARD in doc:
             raise PatternError("a document id (doc:ID) needs an id and no '*'")
-        return Pattern("doc", raw, doc, "", True, _like(doc))
+        return Pattern("doc", raw, doc, "", True, like_pattern(doc))
     norm = re.sub(r"\*+", WILDCARD, normalise(raw))
     kind = "url" if _SCHEME.match(norm) and not norm.startswith("file:") else "path"
     if kind == "url":
@@ -142,7 +143,7 @@ def compile_pattern(text: str) -> Pattern:
             f"{raw!r}: '*' must come after the first folder (it would match a whole "
             "server, drive or file system)"
         )
-    return Pattern(kind, raw, norm, anchor, exact, _like(norm))
+    return Pattern(kind, raw, norm, anchor, exact, like_pattern(norm))
 
 
 def split_locations(cell: str) -> list[str]:
