@@ -27,6 +27,9 @@ Position = tuple[int, int]
 
 _MAX_REASON = 300
 
+# libyaml's parser when available (several times faster); both keep node marks
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class ContentError(InputError):
     """A content file that cannot be used; ``problems`` lists every problem found, first first.
@@ -97,7 +100,12 @@ def _mark_position(mark: yaml.Mark | None) -> Position | None:
 
 def _yaml_problem(label: str, exc: yaml.YAMLError) -> SourceProblem:
     if isinstance(exc, yaml.MarkedYAMLError):
-        mark = exc.problem_mark or exc.context_mark
+        # a scanner error's context (e.g. the start of a key missing its ':') is where the
+        # mistake is; a parser error's problem mark is where the structure broke
+        if isinstance(exc, yaml.scanner.ScannerError) and exc.context_mark is not None:
+            mark = exc.context_mark
+        else:
+            mark = exc.problem_mark or exc.context_mark
         pos = _mark_position(mark)
         parts = [p for p in (exc.context, exc.problem) if p]
         reason = "invalid YAML: " + (", ".join(parts) if parts else "cannot parse")
@@ -168,7 +176,7 @@ def _record_positions(node: yaml.Node, located: Located) -> None:
 
 def parse_yaml(text: str, label: str) -> Located:
     """Parse one YAML document, keeping positions; raise ContentError on bad YAML."""
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
