@@ -292,3 +292,30 @@ def visible_department_ids(
                 seen.add(child)
                 todo.append(child)
     return frozenset(seen)
+
+
+#: Roles held across the installation rather than in one unit.
+WIDE_ROLES = ("admin", "supervisor")
+
+
+def check_role_scope(role: str, unit_id: int | None, supervising_body_id: int | None) -> None:
+    """Installation-wide roles (admin, supervisor) take no unit; every other role needs one."""
+    if role not in role_book().roles:
+        raise RuleViolation(f"unknown role {role!r}")
+    if role in WIDE_ROLES and unit_id is not None:
+        raise RuleViolation(
+            "admin and supervisor roles apply to the whole installation: leave the unit empty"
+        )
+    if role not in WIDE_ROLES and unit_id is None:
+        raise RuleViolation("choose a unit for this role")
+    if role == "supervisor" and supervising_body_id is None:
+        raise RuleViolation("a supervisor account needs a supervising body")
+
+
+def generate_password(length: int = 16) -> str:
+    """A random password (letters and digits) for a new account or a reset."""
+    import secrets
+    import string
+
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(length))

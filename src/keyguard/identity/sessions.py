@@ -24,6 +24,44 @@ from keyguard.identity.passwords import hash_password, needs_rehash, verify_pass
 #: Longest lock after repeated failures, whatever the number of failures.
 MAX_LOCK = dt.timedelta(hours=24)
 
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the translation catalogues (the pages translate it on display)."""
+    return message
+
+
+#: What logging in keeps about the people who use keyguard (shown on "What keyguard
+#: records" next to every domain's ``keyguard_recorded_fields``).
+RECORDED_FIELDS: list[dict[str, str]] = [
+    {
+        "source": N_("Accounts"),
+        "field": N_("e-mail address, display name, language"),
+        "purpose": N_("to log you in and show pages in your language"),
+        "kept": N_("while the account exists"),
+    },
+    {
+        "source": N_("Accounts"),
+        "field": N_("time of the last login, failed logins in a row"),
+        "purpose": N_("to slow down password guessing"),
+        "kept": N_("while the account exists"),
+    },
+    {
+        "source": N_("Login sessions"),
+        "field": N_("start and expiry of each session"),
+        "purpose": N_("to keep you logged in"),
+        "kept": N_("until you log out or the session expires"),
+    },
+    {
+        "source": N_("Audit log"),
+        "field": N_(
+            "logins, logouts, failed logins, password changes, new API tokens, "
+            "and every opening of a person's page"
+        ),
+        "purpose": N_("so that every look at personal data can be checked afterwards"),
+        "kept": N_("as long as the retention rules of the audit log say"),
+    },
+]
+
 # A hash to verify against when the e-mail is unknown, so both cases take the same time.
 _DUMMY: dict[str, str] = {}
 
@@ -98,7 +136,7 @@ def register_failure(session: Session, account: Account, *, step: str) -> None:
             },
             unit_id=account.unit_id,
         )
-    session.flush()
+        session.flush()
 
 
 def create_session(
@@ -127,6 +165,7 @@ def _complete_login(session: Session, account: Account) -> None:
     account.last_login_at = utcnow()
     with actor_scope(actor_for(account)):
         audit.record(session, "login", "account", account.id, {}, unit_id=account.unit_id)
+        session.flush()
 
 
 def login(session: Session, *, email: str, password: str) -> LoginResult:

@@ -18,7 +18,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-from fastapi.routing import APIRoute
+from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -159,7 +159,9 @@ def _docs_routes(app: FastAPI) -> None:
     def openapi_schema() -> dict[str, Any]:
         if app.openapi_schema is None:
             routes = [
-                r for r in app.routes if isinstance(r, APIRoute) and r.path.startswith("/api/v1")
+                r
+                for r in iter_route_contexts(app.routes)
+                if str(r.path or "").startswith("/api/v1")
             ]
             app.openapi_schema = get_openapi(
                 title="keyguard API",

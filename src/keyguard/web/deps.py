@@ -151,6 +151,11 @@ def environment() -> jinja2.Environment:
     env.filters["date"] = _format_date
     env.filters["number"] = _format_number
     env.filters["local_path"] = _local_path
+    # Data texts (hook results, role labels) are translated with |translate, never with
+    # _(): Jinja's _() marks its result safe, which is right only for template literals.
+    env.filters["translate"] = lambda text: i18n.translations(i18n.current_language()).gettext(
+        str(text)
+    )
     return env
 
 

@@ -7,8 +7,6 @@ sign-in. Every account records who created it and every role who granted it
 
 from __future__ import annotations
 
-import secrets
-import string
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -44,9 +42,7 @@ NAV = [
     },
 ]
 
-#: Roles held across the installation rather than in one unit.
-WIDE_ROLES = ("admin", "supervisor")
-ALPHABET = string.ascii_letters + string.digits
+WIDE_ROLES = identity.WIDE_ROLES
 
 ROLE_ASSIGNED = notice("role_assigned", lazy_gettext("The role was given."))
 ROLE_REVOKED = notice("role_revoked", lazy_gettext("The role was taken away."))
@@ -82,10 +78,6 @@ ROLE_TEXTS = (
 Manager = Annotated[Any, require("accounts.manage")]
 
 
-def random_password() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(16))
-
-
 def _target(db: Session, account_id: int) -> Account:
     account = db.get(Account, account_id)
     if account is None:
@@ -101,18 +93,6 @@ def _error(request: Request, exc: Exception) -> str:
     ctx = getattr(request.state, "keyguard", None)
     with i18n.language_scope(request_language(request, ctx)):
         return i18n.gettext(str(exc))
-
-
-def check_role_scope(role: str, unit_id: int | None, supervising_body_id: int | None) -> None:
-    """Installation-wide roles take no unit; every other role needs one."""
-    if role in WIDE_ROLES and unit_id is not None:
-        raise RuleViolation(
-            "admin and supervisor roles apply to the whole installation: leave the unit empty"
-        )
-    if role not in WIDE_ROLES and unit_id is None:
-        raise RuleViolation("choose a unit for this role")
-    if role == "supervisor" and supervising_body_id is None:
-        raise RuleViolation("a supervisor account needs a supervising body")
 
 
 def role_options() -> list[tuple[str, str]]:
@@ -196,7 +176,7 @@ def create_account(
     }
     unit = int(unit_id) if unit_id.isdigit() else None
     body = int(supervising_body_id) if supervising_body_id.isdigit() else None
-    password = random_password()
+    password = identity.generate_password()
     try:
         person_id = None
         if staff_id.strip():
@@ -205,7 +185,7 @@ def create_account(
             )
             if person_id is None:
                 raise RuleViolation("no person with this staff id in the chosen unit")
-        check_role_scope(role, None if role in WIDE_ROLES else unit, body)
+        identity.check_role_scope(role, None if role in WIDE_ROLES else unit, body)
         if language not in i18n.LANGUAGES:
             language = i18n.DEFAULT
         account = identity.create_account(
@@ -272,7 +252,7 @@ def assign_role(
     account = _target(db, account_id)
     unit = int(unit_id) if unit_id.isdigit() else None
     try:
-        check_role_scope(role, unit, account.supervising_body_id)
+        identity.check_role_scope(role, unit, account.supervising_body_id)
         identity.assign_role(db, account=account, role=role, unit_id=unit, granted_by=me)
     except RuleViolation as exc:
         return account_detail_page(request, db, account, error=_error(request, exc))
@@ -316,7 +296,7 @@ def reset_password(
     request: Request, db: DbSession, _m: Manager, me: CurrentAccount, account_id: int
 ) -> Response:
     account = _target(db, account_id)
-    password = random_password()
+    password = identity.generate_password()
     identity.reset_password(db, account=account, by=me, new=password)
     return account_detail_page(request, db, account, new_password=password)
 

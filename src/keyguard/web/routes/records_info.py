@@ -2,9 +2,11 @@
 for how long, and which detection policies are enabled.
 
 Recorded fields come from the ``keyguard_recorded_fields`` hook of every domain (each
-returns ``{"source", "field", "purpose", "kept"}``) plus the web layer's own records below.
-Enabled policies come from the ``keyguard_detection_policies`` hook once a domain declares
-it (items with ``title``, ``description`` and optionally ``uses``, a list of fields).
+returns ``{"source", "field", "purpose", "kept"}`` with English texts marked for the
+catalogues; the page translates them) plus what logging in keeps
+(``identity.sessions.RECORDED_FIELDS``). Enabled policies come from the
+``keyguard_detection_policies`` hook once a domain declares it (items with ``title``,
+``description`` and optionally ``uses``, a list of fields).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from keyguard.identity.sessions import RECORDED_FIELDS
 from keyguard.plugins import get_plugin_manager
 from keyguard.web.deps import login_required, render
 from keyguard.web.i18n import lazy_gettext
@@ -30,47 +33,15 @@ NAV = [
 ]
 
 POLICY_HOOK = "keyguard_detection_policies"
-
-#: What the login and web layer itself keeps about the people who use it.
-BUILTIN_FIELDS: list[dict[str, Any]] = [
-    {
-        "source": lazy_gettext("Accounts"),
-        "field": lazy_gettext("e-mail address, display name, language"),
-        "purpose": lazy_gettext("to log you in and show pages in your language"),
-        "kept": lazy_gettext("while the account exists"),
-    },
-    {
-        "source": lazy_gettext("Accounts"),
-        "field": lazy_gettext("time of the last login, failed logins in a row"),
-        "purpose": lazy_gettext("to slow down password guessing"),
-        "kept": lazy_gettext("while the account exists"),
-    },
-    {
-        "source": lazy_gettext("Login sessions"),
-        "field": lazy_gettext("start and expiry of each session"),
-        "purpose": lazy_gettext("to keep you logged in"),
-        "kept": lazy_gettext("until you log out or the session expires"),
-    },
-    {
-        "source": lazy_gettext("Audit log"),
-        "field": lazy_gettext(
-            "logins, logouts, failed logins, password changes, new API tokens, "
-            "and every opening of a person's page"
-        ),
-        "purpose": lazy_gettext("so that every look at personal data can be checked afterwards"),
-        "kept": lazy_gettext("as long as the retention rules of the audit log say"),
-    },
-]
+FIELD_KEYS = ("source", "field", "purpose", "kept")
 
 
 def recorded_fields() -> list[dict[str, str]]:
-    """Every recorded field, from the web layer and from every domain's hook."""
-    items: list[dict[str, Any]] = list(BUILTIN_FIELDS)
+    """Every recorded field: what logging in keeps, then every domain's hook."""
+    items: list[dict[str, Any]] = list(RECORDED_FIELDS)
     for batch in get_plugin_manager().hook.keyguard_recorded_fields():
         items.extend(batch or [])
-    return [
-        {k: str(item.get(k, "")) for k in ("source", "field", "purpose", "kept")} for item in items
-    ]
+    return [{k: str(item.get(k, "")) for k in FIELD_KEYS} for item in items]
 
 
 def enabled_policies() -> list[dict[str, Any]] | None:
