@@ -102,6 +102,7 @@ def _yaml_problem(label: str, exc: yaml.YAMLError) -> SourceProblem:
     if isinstance(exc, yaml.MarkedYAMLError):
         # a scanner error's context (e.g. the start of a key missing its ':') is where the
         # mistake is; a parser error's problem mark is where the structure broke
+        mark: yaml.Mark | None
         if isinstance(exc, yaml.scanner.ScannerError) and exc.context_mark is not None:
             mark = exc.context_mark
         else:
