@@ -19,8 +19,9 @@ from keyguard.records.register.models import Grant, GrantApproval, Item, ItemLoc
 from keyguard.records.register.service import item_by_reference
 
 D = dt.date
-REGISTER = """reference,title,level,owner_department,location,compartment,custodian,owner,review_date
-REG-1,Kestrel data,secret,1 - Research,\\\\fs03\\research\\kestrel\\*,KESTREL,ALI0001,EVE0005,2026-06-30
+REGISTER = """\
+reference,title,level,owner_department,location,compartment,custodian,owner,review_date
+REG-1,Kestrel,secret,1 - Research,\\\\fs03\\research\\kestrel\\*,KESTREL,ALI0001,EVE0005,2026-06-30
 REG-2,Kestrel wiki,confidential,Company / Engineering / 1 - Research,http://intranet.example/wiki/kestrel/*,,,EVE0005,
 REG-3,Budget,top secret,2 - Finance,\\\\fs03\\finance\\budget.xlsx | physical:B2.14/S3,,,,
 REG-4,Bad pattern,secret,1 - Research,projects\\*,,,,
@@ -106,7 +107,7 @@ def test_missing_required_column_fails_the_file(
     session: Session, world: World, tmp_path: Path
 ) -> None:
     path = _write(tmp_path, "register.csv", "reference,title,level,location\nR,T,secret,/x/*\n")
-    with pytest.raises(InputError, match="missing column.*owner_department"):
+    with pytest.raises(InputError, match=r"missing column.*owner_department"):
         import_register(session, unit=world.unit, path=path)
 
 
