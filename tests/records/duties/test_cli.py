@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from orgfactory import build_org
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from keyguard.cli import common
 from keyguard.cli.main import get_app
 from keyguard.db.session import session_scope
 from keyguard.identity.bootstrap import initialise_home
@@ -26,7 +28,10 @@ def flat(result) -> str:  # type: ignore[no-untyped-def]
     return " ".join(result.output.split())
 
 
-def test_duties_and_training_commands(home: Path, tmp_path: Path) -> None:
+def test_duties_and_training_commands(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(common.console, "width", 200)  # tables are not cut short
     initialise_home(admin_email="admin@example.org", admin_password="correct horse battery")
     with session_scope() as session:
         build_org(session)
