@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "register"))
 
-from kg_register_builders import World, make_world  # noqa: E402
+from kg_register_builders import World, make_world
 
 
 @pytest.fixture
