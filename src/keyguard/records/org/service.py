@@ -1,25 +1,85 @@
 """Units, supervising bodies and people lookups; the entry point of the org domain.
 
 Imports of people and org trees live in ``ldap.py`` (CERT LDAP folders) and
-``people_import.py`` (plain CSV/YAML); both end up in :func:`apply_person_facts`.
+``people_import.py`` (plain CSV/YAML); both write versions through ``facts.Timeline``, as
+does :func:`apply_person_facts` for changes recorded by other domains (notice, departure).
+Questions over time are in ``queries.py``; what the web UI shows is in ``browse.py``.
+Everything is re-exported here: other domains import only this module.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 import zoneinfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keyguard.errors import NotFound, RuleViolation
+from keyguard.records.org.browse import (
+    department_of_head,
+    get_person,
+    list_people,
+    org_tree,
+    person_history,
+    subordinates,
+)
+from keyguard.records.org.facts import nfc, staff_key
+from keyguard.records.org.ldap import import_ldap_folder
 from keyguard.records.org.models import SupervisingBody, Unit
+from keyguard.records.org.people_import import import_people_file, local_today
+from keyguard.records.org.queries import (
+    PeopleByUser,
+    apply_person_facts,
+    departing_known_on,
+    people_by_source_user,
+    person_facts_as_of,
+)
+from keyguard.records.org.schemas import (
+    Departure,
+    FileSummary,
+    HistoryEntry,
+    ImportReport,
+    OrgTreeNode,
+    PeoplePage,
+    PersonFacts,
+    PersonRow,
+)
 
-
-def nfc(text: str) -> str:
-    """NFC-normalised, trimmed text (names are stored this way)."""
-    return unicodedata.normalize("NFC", text).strip()
+__all__ = [
+    "Departure",
+    "FileSummary",
+    "HistoryEntry",
+    "ImportReport",
+    "OrgTreeNode",
+    "PeopleByUser",
+    "PeoplePage",
+    "PersonFacts",
+    "PersonRow",
+    "apply_person_facts",
+    "check_timezone",
+    "create_supervising_body",
+    "create_unit",
+    "departing_known_on",
+    "department_of_head",
+    "get_or_create_unit",
+    "get_person",
+    "get_unit",
+    "import_ldap_folder",
+    "import_people_file",
+    "is_working_time",
+    "list_people",
+    "list_units",
+    "local_today",
+    "nfc",
+    "org_tree",
+    "people_by_source_user",
+    "person_facts_as_of",
+    "person_history",
+    "resolve_unit",
+    "staff_key",
+    "subordinates",
+]
 
 
 def check_timezone(name: str) -> str:
