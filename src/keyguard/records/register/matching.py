@@ -25,7 +25,12 @@ from keyguard.records.org.models import Unit
 from keyguard.records.register.common import level_rank
 from keyguard.records.register.grants import grant_table
 from keyguard.records.register.models import Item, ItemLocation
-from keyguard.records.register.patterns import like_pattern, normalise_sql
+from keyguard.records.register.patterns import (
+    like_pattern,
+    sql_collapse,
+    sql_lower_slashes,
+    sql_prefixes,
+)
 from keyguard.records.register.service import level_periods
 
 PATTERN_SCHEMA = pa.schema(
@@ -119,18 +124,27 @@ def match_relation(
     """The event → item relation over registered tables ``patterns`` and ``item_levels``
     (schemas :data:`PATTERN_SCHEMA`, :data:`ITEM_LEVEL_SCHEMA`)."""
     level_list = "[" + ", ".join("'" + lv.replace("'", "''") + "'" for lv in levels) + "]"
-    norm = normalise_sql("object")
+    depths = [
+        int(r[0])
+        for r in con.sql(
+            f"SELECT DISTINCT length(anchor) - length(replace(anchor, '/', '')) FROM {patterns} "
+            "WHERE NOT exact ORDER BY 1"
+        ).fetchall()
+    ] or [1]
+    prefixes = ", ".join(f"array_to_string(parts[1:{d}], '/') || '/'" for d in depths)
     return con.sql(f"""
-        WITH ev AS (
-            SELECT event_id, local_date, source_user, host, category, activity, {norm} AS n
+        WITH s1 AS (
+            SELECT event_id, local_date, source_user, host, category, activity,
+                   {sql_lower_slashes("object")} AS s
             FROM {events_view}
             WHERE object IS NOT NULL AND object <> ''
         ),
+        s2 AS (SELECT * EXCLUDE (s), {sql_prefixes("s")} AS t FROM s1),
+        ev AS MATERIALIZED (SELECT * EXCLUDE (t), {sql_collapse("t")} AS n FROM s2),
         wild AS (
             SELECT * FROM (
                 SELECT event_id, local_date, source_user, host, category, activity, n,
-                       unnest(list_transform(range(1, len(parts)),
-                              lambda i: array_to_string(parts[1:i], '/') || '/')) AS anchor
+                       unnest([{prefixes}]) AS anchor
                 FROM (SELECT *, string_split(n, '/') AS parts FROM ev)
             )
         ),

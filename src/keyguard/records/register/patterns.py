@@ -58,15 +58,38 @@ def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def normalise_sql(expr: str) -> str:
-    """A DuckDB expression giving :func:`normalise` of the SQL expression ``expr``."""
-    s = f"replace(lower(trim({expr})), '\\', '/')"
+def sql_lower_slashes(x: str) -> str:
+    """Stage 1 of :func:`normalise_sql`: trimmed, lower case, ``/`` separators."""
+    return f"replace(lower(trim({x})), '\\', '/')"
+
+
+def sql_prefixes(x: str) -> str:
+    """Stage 2: the prefix rewrites of ``_STEPS``, run only on values that start with one."""
+    steps = x
     for pattern, repl in _STEPS:
-        s = f"regexp_replace({s}, {_sql_str(pattern)}, {_sql_str(repl)})"
-    return (
-        f"(coalesce(regexp_extract({s}, {_sql_str(_HEAD)}, 1), '') || "
-        f"regexp_replace(regexp_extract({s}, {_sql_str(_HEAD)}, 2), '/+', '/', 'g'))"
+        steps = f"regexp_replace({steps}, {_sql_str(pattern)}, {_sql_str(repl)})"
+    starts = " OR ".join(
+        f"starts_with({x}, '{p}')" for p in ("file://", "//?/", "//./", "https://")
     )
+    return f"CASE WHEN {starts} OR {x} LIKE '/_:/%' THEN {steps} ELSE {x} END"
+
+
+def sql_collapse(x: str) -> str:
+    """Stage 3: repeated separators collapse (the UNC ``//`` and ``scheme://`` stay)."""
+    collapse = (
+        f"coalesce(regexp_extract({x}, {_sql_str(_HEAD)}, 1), '') || "
+        f"regexp_replace(regexp_extract({x}, {_sql_str(_HEAD)}, 2), '/+', '/', 'g')"
+    )
+    return (
+        f"CASE WHEN strpos(substr(replace({x}, '://', ':/'), 2), '//') > 0 "
+        f"THEN {collapse} ELSE {x} END"
+    )
+
+
+def normalise_sql(expr: str) -> str:
+    """A DuckDB expression giving :func:`normalise` of the SQL expression ``expr`` (the
+    three stages nested; queries over many rows use the stages as successive columns)."""
+    return sql_collapse(f"({sql_prefixes(f'({sql_lower_slashes(expr)})')})")
 
 
 @dataclass(frozen=True)
