@@ -132,3 +132,63 @@ def choose_language(
         if candidate in LANGUAGES:
             return str(candidate)
     return negotiate(accept_language)
+
+
+# --- Catalogue maintenance (``python -m keyguard.web.i18n``, see docs/i18n.md) -------------
+
+KEYWORDS = ("lazy_gettext", "N_")
+SKIP_DIRS = frozenset({"__pycache__", "node_modules"})
+
+
+def extract(root: Path) -> Any:
+    """Every UI message of the source tree at ``root`` (mapping: ``root/babel.cfg``)."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+    from babel.messages.frontend import parse_mapping_cfg
+
+    with (root / "babel.cfg").open(encoding="utf-8") as fh:
+        method_map, options_map = parse_mapping_cfg(fh)
+    keywords = {**DEFAULT_KEYWORDS, **dict.fromkeys(KEYWORDS)}
+
+    def wanted(dirpath: str) -> bool:
+        name = Path(dirpath).name
+        return not name.startswith(".") and name not in SKIP_DIRS
+
+    catalog = Catalog(project="keyguard", charset="utf-8")
+    for _file, _line, message, _comments, context in extract_from_dir(
+        str(root), method_map, options_map, keywords=keywords, directory_filter=wanted
+    ):
+        catalog.add(message, None, context=context)
+    return catalog
+
+
+def update_catalogues(root: Path) -> dict[str, int]:
+    """Merge newly extracted messages into every catalogue; returns untranslated counts."""
+    from babel.messages.pofile import write_po
+
+    template = extract(root)
+    missing: dict[str, int] = {}
+    for language in LANGUAGES:
+        path = po_path(language)
+        with path.open("rb") as fh:
+            catalog = read_po(fh, locale=language)
+        catalog.update(template, no_fuzzy_matching=True)
+        catalog.obsolete.clear()
+        with path.open("wb") as fh:
+            write_po(fh, catalog, sort_output=True, width=100, no_location=True)
+        if language != DEFAULT:
+            missing[language] = sum(1 for m in catalog if m.id and not _translated(m.string))
+    translations.cache_clear()
+    return missing
+
+
+def _translated(string: Any) -> bool:
+    if isinstance(string, tuple | list):
+        return all(string)
+    return bool(string)
+
+
+if __name__ == "__main__":
+    counts = update_catalogues(Path.cwd())
+    for lang, n in counts.items():
+        print(f"{lang}: {n} message(s) to translate in {po_path(lang)}")
