@@ -13,10 +13,9 @@ import numpy as np
 import pyarrow as pa
 
 from keyguard.ingest.cert_layout import Layout
-from keyguard.ingest.lines import LineChunk
+from keyguard.ingest.lines import LineChunk, too_long_reason
 
 CSV_FALLBACK = "@csv"
-MAX_LINE_TEXT = "line longer than 4 MiB"
 NOT_UTF8 = "not UTF-8 text"
 BROKEN_CONTENT = "broken quoting in the content column"
 COMMA, QUOTE = 44, 34
@@ -97,7 +96,7 @@ def split_fields(chunk: LineChunk, layout: Layout, header_lines: int) -> pa.Tabl
     too_long = chunk.too_long
     not_utf8 = invalid_utf8(chunk, arr) & ~too_long
     reason[not_utf8] = NOT_UTF8
-    reason[too_long] = MAX_LINE_TEXT
+    reason[too_long] = too_long_reason()
     free = ~(too_long | not_utf8)
     reason[free & quoted] = CSV_FALLBACK
     free &= ~quoted

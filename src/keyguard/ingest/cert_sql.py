@@ -140,6 +140,7 @@ def _columns(layout: Layout) -> tuple[dict[str, str], list[tuple[str, str]]]:
     elif kind == "http":
         c["url"] = "nullif(trim(f5), '')"
         checks.append(("nullif(trim(f5), '') IS NULL", "'missing url'"))
+        checks.append(("contains(trim(f5), ' ')", "'bad url (it contains spaces)'"))
         if r4:
             c["activity"] = "'visit'"
         else:

@@ -29,6 +29,11 @@ BOM = b"\xef\xbb\xbf"
 NL, CR = 10, 13
 
 
+def too_long_reason() -> str:
+    """The reject reason of a line over :data:`MAX_LINE` bytes."""
+    return f"line longer than {MAX_LINE:,} bytes"
+
+
 @dataclass
 class LineChunk:
     """Consecutive lines ``first, first+1, ...``: line ``i`` is ``data[starts[i]:ends[i]]``
@@ -152,8 +157,10 @@ class LineSource:
     """Iterate a file's line chunks (read ahead on a thread); afterwards ``sha256``,
     ``size`` and ``lines`` describe the whole file."""
 
-    def __init__(self, path: Path, *, block: int = BLOCK, max_line: int = MAX_LINE) -> None:
-        self._reader = _Reader(path, block, max_line)
+    def __init__(
+        self, path: Path, *, block: int | None = None, max_line: int | None = None
+    ) -> None:
+        self._reader = _Reader(path, block or BLOCK, max_line or MAX_LINE)
 
     @property
     def sha256(self) -> str:

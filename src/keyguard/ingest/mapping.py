@@ -20,7 +20,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from keyguard.errors import InputError
+from keyguard.errors import ConfigError, InputError
 from keyguard.events.schema import ACTIVITIES, CATEGORIES
 from keyguard.ingest import tz
 
@@ -110,11 +110,12 @@ def _read(ref: str | Path) -> tuple[Any, str]:
 
 
 def _check(doc: Any, origin: str) -> None:
-    errors = sorted(_validator().iter_errors(doc), key=lambda e: list(e.path))
+    errors = sorted(_validator().iter_errors(doc), key=lambda e: [str(p) for p in e.path])
     if errors:
-        err = errors[0]
-        where = "/".join(str(p) for p in err.path) or "(top)"
-        raise InputError(origin, f"mapping invalid at {where}: {err.message}")
+        told = [
+            f"at {'/'.join(str(p) for p in e.path) or '(top)'}: {e.message}" for e in errors[:3]
+        ]
+        raise InputError(origin, "mapping invalid " + "; ".join(told))
 
 
 def load_mapping(ref: str | Path) -> MappingSpec:
@@ -123,7 +124,7 @@ def load_mapping(ref: str | Path) -> MappingSpec:
     _check(doc, origin)
     try:
         return _build(doc, origin)
-    except (ValueError, re.error) as exc:
+    except (ValueError, re.error, ConfigError) as exc:
         raise InputError(origin, f"mapping invalid: {exc}") from exc
 
 

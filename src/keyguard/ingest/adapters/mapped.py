@@ -19,7 +19,7 @@ from keyguard.errors import InputError
 from keyguard.events.schema import FIELD_DOCS
 from keyguard.ingest.context import FileCounts, PlannedFile, RunContext
 from keyguard.ingest.enrich import PRE_SCHEMA, enrich_params, enrich_sql
-from keyguard.ingest.lines import LineChunk, head_lines
+from keyguard.ingest.lines import LineChunk, head_lines, too_long_reason
 from keyguard.ingest.mapping import (
     MappingSpec,
     RowError,
@@ -96,7 +96,7 @@ class MappedParser:
             row["line_no"] = line_no
             rows.append(row)
             if long:
-                row["reason"] = "line longer than 4 MiB"
+                row["reason"] = too_long_reason()
                 row["raw_kept"] = self.kept_raw(raw.decode("utf-8", "replace"))
                 continue
             try:
