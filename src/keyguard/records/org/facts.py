@@ -110,14 +110,12 @@ class Facts:
         return out
 
     def changed(self, **changes: object) -> Facts:
-        unknown = set(changes) - {f.name for f in fields(self)}
+        unknown = changes.keys() - self.__dict__.keys()
         if unknown:
             raise RuleViolation(f"unknown person facts: {', '.join(sorted(unknown))}")
         if "projects" in changes:
             changes["projects"] = tuple(changes["projects"] or ())  # type: ignore[arg-type]
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
-        data.update(changes)
-        return Facts(**data)  # type: ignore[arg-type]
+        return Facts(**{**self.__dict__, **changes})  # type: ignore[arg-type]
 
     def moved_from(self, other: Facts) -> bool:
         return any(getattr(self, f) != getattr(other, f) for f in ORG_FIELDS)
@@ -137,6 +135,14 @@ class Timeline:
     def __init__(self, person: Person, versions: Iterable[PersonVersion] = ()) -> None:
         self.person = person
         self.versions: list[PersonVersion] = sorted(versions, key=lambda v: v.id)
+        self._facts: dict[int, Facts] = {}
+
+    def facts(self, version: PersonVersion) -> Facts:
+        """The facts of one of this timeline's versions (versions are never edited)."""
+        found = self._facts.get(id(version))
+        if found is None:
+            found = self._facts[id(version)] = Facts.of(version)
+        return found
 
     def in_effect(self, day: dt.date, known_on: dt.date | None = None) -> PersonVersion | None:
         """The version in effect on ``day`` (only versions known by ``known_on`` if given)."""
@@ -197,7 +203,7 @@ class Timeline:
             targets += [(v.valid_from, v) for v in self.winners() if v.valid_from > valid_from]
         added: list[PersonVersion] = []
         for start, base in targets:
-            old = Facts.of(base) if base is not None else None
+            old = self.facts(base) if base is not None else None
             new = make(old)
             if new is None or new == old:
                 continue

@@ -328,7 +328,7 @@ def apply_month(
         summary.versions_added += len(added)
         if joining:
             summary.joiners += int(dated_start or before is not None)
-        elif Facts.of(added[-1]).moved_from(Facts.of(before)):  # type: ignore[arg-type]
+        elif tl.facts(added[-1]).moved_from(tl.facts(before)):  # type: ignore[arg-type]
             summary.movers += 1
     end = day - ONE_DAY
     for key, tl in book.timelines.items():
@@ -379,13 +379,15 @@ def import_ldap_folder(
     file that is not an LDAP file is skipped whole, so nobody is taken for a leaver.
     """
     files, problems = find_month_files(folder)
-    report = ImportReport(kind="ldap", source=str(folder), problems=list(problems))
+    report = ImportReport(kind="ldap", source=str(folder.resolve()), problems=list(problems))
     book = PeopleBook(session, unit)
     index = OrgIndex(session, unit)
     usage: dict[int, set[dt.date]] = defaultdict(set)
     applied: list[dt.date] = []
     previous_last = _previous_last_month(session, unit)
-    with audit_summary(session, action="import_ldap", source=str(folder), unit_id=unit.id):
+    with audit_summary(
+        session, action="import_ldap", source=str(folder.resolve()), unit_id=unit.id
+    ):
         for done, (day, path, name) in enumerate(files, start=1):
             raw = read_file(path, name)
             month = read_month(raw, day, encoding)
@@ -417,7 +419,7 @@ def import_ldap_folder(
         run = ImportRun(
             unit_id=unit.id,
             kind="ldap",
-            source=str(folder),
+            source=str(folder.resolve()),
             sha256=report.sha256,
             actor=current_actor().name,
             counts=counts,

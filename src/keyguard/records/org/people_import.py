@@ -359,14 +359,16 @@ def import_people_file(
     )
     report = ImportReport(
         kind=f"people_{kind}",
-        source=str(path),
+        source=str(path.resolve()),
         sha256=raw.sha256,
         files=[summary],
         problems=problems,
     )
     first = book.first_start()
     dated = first is not None and first < day
-    with audit_summary(session, action=f"import_people_{kind}", source=str(path), unit_id=unit.id):
+    with audit_summary(
+        session, action=f"import_people_{kind}", source=str(path.resolve()), unit_id=unit.id
+    ):
         for key, row in rows.items():
             if book.get(key) is None:
                 book.create(staff_id=row.staff_id, full_name=row.name, email=row.email)
@@ -410,19 +412,19 @@ def import_people_file(
             if not added:
                 continue
             summary.versions_added += len(added)
-            new = Facts.of(added[-1])
+            new = tl.facts(added[-1])
             was_left = before is None or before.status == "left"
             if new.status == "left":
                 summary.leavers += int(not was_left)
             elif was_left:
                 summary.joiners += int(before is not None or dated)
-            elif new.moved_from(Facts.of(before)):  # type: ignore[arg-type]
+            elif new.moved_from(tl.facts(before)):  # type: ignore[arg-type]
                 summary.movers += 1
         book.sync_people()
         run = ImportRun(
             unit_id=unit.id,
             kind=report.kind,
-            source=str(path),
+            source=str(path.resolve()),
             sha256=raw.sha256,
             actor=current_actor().name,
             counts={**report.counts(), "as_of": day.isoformat(), "encoding": encoding},

@@ -75,7 +75,7 @@ def decode(raw: RawFile, encoding: str, *, strict: bool = False) -> str:
 
 
 def undecodable(values: list[str]) -> bool:
-    return any(_UNDECODABLE.search(v) for v in values)
+    return _UNDECODABLE.search("\x00".join(values)) is not None
 
 
 def csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
