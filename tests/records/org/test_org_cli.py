@@ -119,3 +119,12 @@ def test_people_import_whole_input_errors_are_one_line(initialised: Path, tmp_pa
     assert bad_date.exit_code == 1 and "is not a date" in flat(bad_date.output)
     as_csv = kg("people", "import", str(tmp_path / "empty"), "--format", "csv")
     assert as_csv.exit_code == 1 and "is a folder; a csv import needs a file" in flat(as_csv.output)
+
+
+def test_people_import_without_unit_names_it_after_the_folder(
+    initialised: Path, tmp_path: Path
+) -> None:
+    folder = cert_folder(tmp_path, months=1).rename(tmp_path / "r6.2")
+    result = kg("people", "import", str(folder))
+    assert result.exit_code == 0, result.output
+    assert "unit r6-2 created (r6-2, UTC)" in result.output

@@ -442,9 +442,10 @@ def place(
         title = (explicit_titles or {}).get(key) or position_title(level, titles.get(key), at)
         pos = index.position(at, title, level) if title else None
         out[key] = (dept, team, pos)
-    index.link_reports_to(
-        (out[k][2], out[p.manager][2] if p.manager in out else None)  # type: ignore[misc]
-        for k, p in sorted(placements.items())
-        if out[k][2] is not None
-    )
+    links: list[tuple[Position, Position | None]] = []
+    for key, p in sorted(placements.items()):
+        pos = out[key][2]
+        if pos is not None:
+            links.append((pos, out[p.manager][2] if p.manager in out else None))
+    index.link_reports_to(links)
     return out
