@@ -288,7 +288,8 @@ def test_time_formats(tmp_path: Path) -> None:
         ),
         (
             "mapping: 1\nname: xx\nformat: jsonl\ncategory: logon\nfields:\n  time: {field: t, "
-            "format: iso8601}\n  source_user: {field: u, steps: [eval]}\n  activity: {const: logon}\n",
+            "format: iso8601}\n  source_user: {field: u, steps: [eval]}\n"
+            "  activity: {const: logon}\n",
             "steps",
         ),
         (

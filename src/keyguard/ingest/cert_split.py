@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from keyguard.ingest.cert_layout import Layout
-from keyguard.ingest.lines import LineChunk, too_long_reason
+from keyguard.ingest.lines import LineChunk, is_blank, too_long_reason
 
 CSV_FALLBACK = "@csv"
 NOT_UTF8 = "not UTF-8 text"
@@ -77,9 +77,8 @@ def split_fields(chunk: LineChunk, layout: Layout, header_lines: int) -> pa.Tabl
     q_ext = np.append(quotes, big)
     ci = np.searchsorted(commas, starts)
     nc = np.searchsorted(commas, ends) - ci
-    blankish = np.flatnonzero(take & (nc == 0) & (length <= 256))
-    for i in blankish.tolist():
-        if not chunk.line(i).strip(b" \t"):
+    for i in np.flatnonzero(take & (nc == 0)).tolist():
+        if is_blank(chunk.line(i)):
             take[i] = False
 
     k = layout.split_fields

@@ -29,6 +29,11 @@ BOM = b"\xef\xbb\xbf"
 NL, CR = 10, 13
 
 
+def is_blank(line: bytes) -> bool:
+    """A line of nothing but spaces and tabs is not a row (it is not counted as read)."""
+    return not line.strip(b" \t")
+
+
 def too_long_reason() -> str:
     """The reject reason of a line over :data:`MAX_LINE` bytes."""
     return f"line longer than {MAX_LINE:,} bytes"

@@ -10,13 +10,13 @@ from pathlib import Path
 from keyguard.errors import InputError
 from keyguard.ingest.commit import commit
 from keyguard.ingest.context import FileCounts, PlannedFile, RunContext
-from keyguard.ingest.lines import LineChunk, LineSource
+from keyguard.ingest.lines import LineChunk, LineSource, is_blank
 from keyguard.ingest.staging import Stager
 
 
 def _nonblank(chunk: LineChunk, header_lines: int) -> int:
     return sum(
-        1 for i, b in enumerate(chunk.lines()) if b.strip() and chunk.first + i > header_lines
+        1 for i, b in enumerate(chunk.lines()) if not is_blank(b) and chunk.first + i > header_lines
     )
 
 

@@ -19,7 +19,7 @@ from keyguard.errors import InputError
 from keyguard.events.schema import FIELD_DOCS
 from keyguard.ingest.context import FileCounts, PlannedFile, RunContext
 from keyguard.ingest.enrich import PRE_SCHEMA, enrich_params, enrich_sql
-from keyguard.ingest.lines import LineChunk, head_lines, too_long_reason
+from keyguard.ingest.lines import LineChunk, head_lines, is_blank, too_long_reason
 from keyguard.ingest.mapping import (
     MappingSpec,
     RowError,
@@ -90,7 +90,7 @@ class MappedParser:
         rows: list[dict[str, Any]] = []
         numbers = chunk.line_no.tolist()
         for line_no, raw, long in zip(numbers, chunk.lines(), chunk.too_long.tolist(), strict=True):
-            if line_no <= self.header_lines or not raw.strip():
+            if line_no <= self.header_lines or is_blank(raw):
                 continue
             row = dict.fromkeys(_PRE_FIELDS)
             row["line_no"] = line_no
