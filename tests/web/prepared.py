@@ -8,6 +8,7 @@ it returns a :class:`World` holding ids only, so it stays valid across sessions.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -82,12 +83,13 @@ def _people(
     unit_key: str,
     unit_code: str,
     people: dict[str, tuple[str, str, str, str]],
+    home: Path | None = None,
 ) -> None:
     for key, (staff_id, name, email, dept) in people.items():
         person = Person(
             unit_id=world.units[unit_key],
             staff_id=staff_id,
-            pseudonym=pseudonym(unit_code, staff_id),
+            pseudonym=pseudonym(unit_code, staff_id, home),
             full_name=name,
             email=email,
             department_id=world.departments[dept],
@@ -100,8 +102,11 @@ def _people(
         world.names[key], world.staff_ids[key], world.person_emails[key] = name, staff_id, email
 
 
-def build_world(session: Session, *, demo_unit_b: bool = True) -> World:
-    """Units A and B (B flagged demo), departments, people and one account per role."""
+def build_world(session: Session, *, demo_unit_b: bool = True, home: Path | None = None) -> World:
+    """Units A and B (B flagged demo), departments, people and one account per role.
+
+    ``home`` chooses the pseudonym key (default: the current ``KEYGUARD_HOME``).
+    """
     world = World()
     with actor_scope(Actor(name="test:setup")):
         body = create_supervising_body(session, code="board", name="Supervising board")
@@ -134,8 +139,8 @@ def build_world(session: Session, *, demo_unit_b: bool = True) -> World:
             parent_id=world.departments["research"],
         )
         session.add(team)
-        _people(session, world, "a", unit_a.code, PEOPLE_A)
-        _people(session, world, "b", unit_b.code, PEOPLE_B)
+        _people(session, world, "a", unit_a.code, PEOPLE_A, home)
+        _people(session, world, "b", unit_b.code, PEOPLE_B, home)
         admin = None
         for key, (role, unit_key, person_key) in ACCOUNTS.items():
             unit_id = world.units[unit_key] if unit_key else None

@@ -131,3 +131,8 @@ def test_people_filter_is_an_htmx_fragment(signed_in, world: World) -> None:  # 
     assert fragment.status_code == 200
     assert "<html" not in fragment.text and "<table>" in fragment.text
     assert "José Ñúñez-Müller" in fragment.text and "张伟" not in fragment.text
+    # The form sends an empty department for "all departments".
+    everyone = officer.get(
+        f"/units/{world.units['a']}/people?q=%E5%BC%A0&department=", headers={"HX-Request": "true"}
+    )
+    assert everyone.status_code == 200 and "张伟" in everyone.text

@@ -102,6 +102,14 @@ def login_submit(
         return _login_page(request, next_path=target, error=message, email=email, status=400)
     if ctx.web_session is not None:  # a half-finished login is replaced
         sessions.logout(ctx.db, ctx.web_session)
+    chosen = request.cookies.get(i18n.LANG_COOKIE)
+    if (
+        result.account is not None
+        and chosen in i18n.LANGUAGES
+        and chosen != result.account.language
+    ):
+        # The language picked on the login page becomes the account's.
+        identity.set_language(ctx.db, account=result.account, language=str(chosen))
     if result.reason == "totp":
         dest = "/login/totp" + (f"?next={target}" if target else "")
     else:

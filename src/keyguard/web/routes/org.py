@@ -225,15 +225,17 @@ def people_list(
     db: DbSession,
     unit: ActiveUnit,
     principal: Annotated[Principal, require("org.view")],
-    department: int | None = None,
+    department: str = "",
     q: str = "",
     page: int = 1,
 ) -> HTMLResponse:
-    data = people_page(db, principal, unit.id, department=department, q=q, page=page)
-    query = {k: v for k, v in (("department", department), ("q", q)) if v}
+    # The filter form sends department="" for "all departments".
+    dept = int(department) if department.isdigit() else None
+    data = people_page(db, principal, unit.id, department=dept, q=q, page=page)
+    query = {k: v for k, v in (("department", dept), ("q", q)) if v}
     context = {
         **data,
-        "department": department,
+        "department": dept,
         "q": q,
         "departments": departments(db, unit.id),
         "base_url": f"/units/{unit.id}/people?" + (urlencode(query) + "&" if query else ""),
