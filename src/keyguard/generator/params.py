@@ -14,7 +14,7 @@ import numpy as np
 
 from keyguard.errors import KeyguardError
 
-MIN_USERS = 20
+MIN_USERS = 30
 MIN_DAYS = 28
 
 HEADERS: dict[str, list[str]] = {

@@ -217,7 +217,7 @@ def build_register(org: Org, cal: Calendar) -> Register:
 
 
 def _security_officers(org: Org) -> list[int]:
-    return [p.index for p in org.people if p.role == "SecurityOfficer"]
+    return [p.index for p in org.people if p.role == "SecurityOfficer" and p.start_day <= 0]
 
 
 def _approvers(org: Org, rng: np.random.Generator, item: Item, two: bool) -> list[int]:

@@ -59,14 +59,15 @@ def decoy_rows(w: World, plan: Plan) -> list[list[str]]:
         "passwords.txt",
         "merger_plan.pptx",
     )
-    for host in w.org.hosts:
-        if rng.random() < 0.08:
-            name = names[int(rng.integers(len(names)))]
-            if host.owner >= 0:
-                path = f"C:\\Users\\{w.org.people[host.owner].user_id}\\Documents\\{name}"
-            else:
-                path = f"C:\\Shared\\{name}"
-            rows.append([path, host.name])
+    count = max(1, round(0.08 * len(w.org.hosts)))
+    for h in sorted(int(x) for x in rng.choice(len(w.org.hosts), size=count, replace=False)):
+        host = w.org.hosts[h]
+        name = names[int(rng.integers(len(names)))]
+        if host.owner >= 0:
+            path = f"C:\\Users\\{w.org.people[host.owner].user_id}\\Documents\\{name}"
+        else:
+            path = f"C:\\Shared\\{name}"
+        rows.append([path, host.name])
     return rows
 
 
