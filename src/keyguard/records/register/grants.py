@@ -458,6 +458,7 @@ def grant_table(session: Session, unit_id: int, *, expand_items: bool = True) ->
     )
     versions = list(session.scalars(select(PersonVersion).where(PersonVersion.unit_id == unit_id)))
     subtree = _subtrees(session, unit_id)
+    index = _VersionIndex(versions, titles)
     items = {i.id: i for i in session.scalars(select(Item).where(Item.unit_id == unit_id))}
     periods: dict[int, list[Any]] = {}
     for p in level_periods(session, unit_id=unit_id):
@@ -466,7 +467,7 @@ def grant_table(session: Session, unit_id: int, *, expand_items: bool = True) ->
     for g in grants:
         if g.valid_to is not None and g.valid_to <= g.valid_from:
             continue
-        for pid, vf, vt, kf in _members(g, versions, subtree, titles):
+        for pid, vf, vt, kf in _members(g, index, subtree):
             lo, hi = _overlap(g.valid_from, vf, later=True), _overlap(g.valid_to, vt, later=False)
             if lo is not None and hi is not None and hi <= lo:
                 continue
@@ -510,28 +511,39 @@ def grant_table(session: Session, unit_id: int, *, expand_items: bool = True) ->
     return pa.Table.from_pylist(rows, schema=GRANT_TABLE_SCHEMA)
 
 
+class _VersionIndex:
+    """Person versions by org-tree node (team or department) and by position/job title."""
+
+    def __init__(self, versions: list[PersonVersion], titles: dict[int, str]) -> None:
+        self.by_node: dict[int, list[PersonVersion]] = {}
+        self.by_title: dict[str, list[PersonVersion]] = {}
+        for v in versions:
+            for node in {v.team_id, v.department_id} - {None}:
+                self.by_node.setdefault(node, []).append(v)  # type: ignore[arg-type]
+            for title in {titles.get(v.position_id or -1, ""), v.job_title or ""} - {""}:
+                self.by_title.setdefault(title.casefold(), []).append(v)
+
+
 def _members(
     g: Grant,
-    versions: list[PersonVersion],
+    index: _VersionIndex,
     subtree: dict[int, set[int]],
-    titles: dict[int, str],
 ) -> Iterable[tuple[int, dt.date | None, dt.date | None, dt.date]]:
     if g.grantee_type == "person":
         if g.grantee_person_id is not None:
             yield g.grantee_person_id, None, None, g.known_from
         return
-    nodes = subtree.get(g.grantee_node_id or -1, set())
-    title = (g.grantee_title or "").casefold()
+    if g.grantee_type in ("team", "department"):
+        found = {
+            v.id: v
+            for n in subtree.get(g.grantee_node_id or -1, set())
+            for v in index.by_node.get(n, [])
+        }
+        versions = list(found.values())
+    else:
+        versions = index.by_title.get((g.grantee_title or "").casefold(), [])
     for v in versions:
-        if g.grantee_type in ("team", "department"):
-            hit = v.team_id in nodes or v.department_id in nodes
-        else:
-            hit = title in {
-                titles.get(v.position_id or -1, "").casefold(),
-                (v.job_title or "").casefold(),
-            }
-        if hit:
-            yield v.person_id, v.valid_from, v.valid_to, v.known_from
+        yield v.person_id, v.valid_from, v.valid_to, v.known_from
 
 
 def _covered(
