@@ -156,8 +156,8 @@ def detect(path: Path, name: str) -> tuple[Layout, int]:
         if _is_header(head, layout):
             return layout, 1
     if head and head[0].strip().lower() in ("id", "decoy_filename", "employee_name"):
-        expected = " or ".join(",".join(lt.columns) for lt in candidates)
-        raise InputError(str(path), f"header not recognised (expected {expected})", line=1)
+        releases = " or ".join(lt.variant for lt in candidates)
+        raise InputError(str(path), f"not the header of a CERT {name} ({releases})", line=1)
     texts = [s.decode("utf-8", "replace") for s in lines]
     votes = Counter(lt.variant for lt in candidates for s in texts if _fits(s, lt))
     if not votes:
