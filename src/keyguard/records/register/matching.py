@@ -179,8 +179,11 @@ def register_tables(
     con: duckdb.DuckDBPyConnection,
     session: Session,
     unit: Unit,
+    *,
+    grants: bool = False,
 ) -> tuple[str, str, str]:
-    """Register the unit's pattern, item-level and grant tables in ``con``; their names."""
+    """Register the unit's pattern and item-level tables (and with ``grants`` the grant
+    table) in ``con``; returns their names. The export is audited."""
     names = (
         _name("patterns", unit.code),
         _name("item_levels", unit.code),
@@ -188,13 +191,14 @@ def register_tables(
     )
     con.register(names[0], pattern_table(session, unit.id))
     con.register(names[1], item_level_table(session, unit))
-    con.register(names[2], grant_table(session, unit.id))
+    if grants:
+        con.register(names[2], grant_table(session, unit.id))
     audit.record(
         session,
         "export",
         "register",
         None,
-        {"purpose": "event matching (analytics)", "tables": list(names)},
+        {"purpose": "event matching (analytics)", "tables": list(names if grants else names[:2])},
         unit_id=unit.id,
     )
     return names
@@ -253,6 +257,11 @@ def outside_need_to_know(
     """The rows of :func:`event_items` with no grant in force for that user, item and day
     (grants valid on the event's local day and known by then: no look-ahead). Users join on
     :func:`user_key` of ``source_user`` = lower-case staff id."""
+
+    def add_grants(s: Session) -> None:
+        con.register(_name("grants", unit_code), grant_table(s, _unit(s, unit_code).id))
+
+    _with_session(session, add_grants)
     rel = event_items(con, unit_code, events_view, session=session)
     grants = _name("grants", unit_code)
     items_view = _name("event_items", unit_code)
