@@ -1,0 +1,201 @@
+"""Own and peer baselines: exact quantiles (linear interpolation, as SQL's
+``quantile_cont``/Spark's ``percentile``) computed per person and per peer group.
+
+SQL engines compute windowed quantiles over dozens of indicators very slowly, so this step
+is a grouped computation over the ``features`` rows — on Spark the same function runs per
+group (``applyInPandas``). Definitions are in :mod:`keyguard.analytics.sql_baselines`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from keyguard.analytics.sql_baselines import baseline_ids, peer_ids
+
+BATCH = 4096
+
+
+def _quantiles(vals: np.ndarray, counts: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
+    """``vals``: (rows, window, cols) sorted along the window with padding at the end;
+    ``counts``: valid entries per row. Linear-interpolated quantiles, NaN when empty."""
+    out = []
+    n = counts.astype(float)
+    rows = np.arange(vals.shape[0])[:, None]
+    cols = np.arange(vals.shape[2])[None, :]
+    for q in qs:
+        pos = np.clip(q * (n - 1), 0, None)
+        lo = np.floor(pos).astype(int)
+        hi = np.minimum(lo + 1, np.maximum(counts - 1, 0))
+        frac = (pos - lo)[:, None]
+        v_lo = vals[rows, lo[:, None], cols]
+        v_hi = vals[rows, hi[:, None], cols]
+        with np.errstate(invalid="ignore"):  # empty windows (inf padding) become NaN below
+            res = v_lo + (v_hi - v_lo) * frac
+        res[counts == 0] = np.nan
+        out.append(res)
+    return out
+
+
+def _matrix(table: pa.Table, ids: list[str]) -> np.ndarray:
+    return (
+        np.column_stack(
+            [table.column(i).to_numpy(zero_copy_only=False).astype(np.float64) for i in ids]
+        )
+        if ids
+        else np.empty((table.num_rows, 0))
+    )
+
+
+def own_stats(features: pa.Table, lo: int, hi: int, cfg: dict[str, Any]) -> pa.Table:
+    """Per person-day in ``lo..hi``: active days and the 10/50/90th percentiles of each
+    indicator over the person's previous ``own_window_days`` (the day itself excluded)."""
+    w = int(cfg["own_window_days"])
+    ids = baseline_ids()
+    users = features.column("user_key").to_numpy(zero_copy_only=False)
+    days = features.column("day_no").to_numpy().astype(np.int64)
+    _, uidx = np.unique(users, return_inverse=True)
+    order = np.lexsort((days, uidx))
+    keys = uidx[order].astype(np.int64) * 10_000_000 + days[order]
+    x = _matrix(features, ids)[order]
+    target = np.flatnonzero((days[order] >= lo) & (days[order] <= hi))
+    start = np.searchsorted(keys, keys[target] - w, side="left")
+    end = np.searchsorted(keys, keys[target], side="left")
+    counts = end - start
+    cols: dict[str, list[np.ndarray]] = {f"{i}__own_p{q}": [] for i in ids for q in (10, 50, 90)}
+    for b in range(0, target.size, BATCH):
+        s, c = start[b : b + BATCH], counts[b : b + BATCH]
+        width = int(c.max()) if c.size and c.max() > 0 else 1
+        idx = s[:, None] + np.arange(width)[None, :]
+        valid = np.arange(width)[None, :] < c[:, None]
+        vals = x[np.where(valid, idx, 0)]
+        vals[~valid] = np.inf
+        vals.sort(axis=1)
+        p10, p50, p90 = _quantiles(vals, c, (0.1, 0.5, 0.9))
+        for j, i in enumerate(ids):
+            cols[f"{i}__own_p10"].append(p10[:, j])
+            cols[f"{i}__own_p50"].append(p50[:, j])
+            cols[f"{i}__own_p90"].append(p90[:, j])
+    out: dict[str, Any] = {
+        "user_key": pa.array(users[order][target], pa.string()),
+        "day_no": pa.array(days[order][target], pa.int32()),
+        "own_days": pa.array(counts, pa.int64()),
+    }
+    for name, parts in cols.items():
+        arr = np.concatenate(parts) if parts else np.empty(0)
+        out[name] = pa.array(arr, pa.float64(), mask=np.isnan(arr))
+    return pa.table(out)
+
+
+def _group_keys(features: pa.Table) -> dict[str, np.ndarray]:
+    dept = features.column("department").to_numpy(zero_copy_only=False)
+    title = features.column("job_title").to_numpy(zero_copy_only=False)
+    return {
+        "title": np.array(
+            [
+                f"{d} | {t}" if d is not None and t is not None else None
+                for d, t in zip(dept, title, strict=True)
+            ],
+            dtype=object,
+        ),
+        "department": dept.astype(object),
+        "unit": np.array([""] * features.num_rows, dtype=object),
+    }
+
+
+def peer_stats(features: pa.Table, lo: int, hi: int, cfg: dict[str, Any]) -> pa.Table:
+    """Per week ``b`` with days in ``lo..hi`` and per peer group (``title``: department and
+    job title, ``department``, ``unit``): people and the 50/90th percentiles of each
+    indicator over the group's person-days in the ``peer_window_days`` before the week."""
+    w = int(cfg["peer_window_days"])
+    ids = peer_ids()
+    days = features.column("day_no").to_numpy().astype(np.int64)
+    users = features.column("user_key").to_numpy(zero_copy_only=False)
+    x = _matrix(features, ids)
+    keys = _group_keys(features)
+    out: dict[str, list[Any]] = {"b": [], "lvl": [], "grp": [], "n_people": []}
+    stat_cols = {f"{i}__peer_p{q}": [] for i in ids for q in (50, 90)}
+    weeks = sorted({int(d) // 7 for d in days if lo <= d <= hi})
+    for b in weeks:
+        rows = np.flatnonzero((days >= b * 7 - w) & (days < b * 7))
+        if rows.size == 0:
+            continue
+        for lvl, key in keys.items():
+            labels = key[rows]
+            ok = np.array([v is not None for v in labels])
+            sel, labels = rows[ok], labels[ok]
+            if sel.size == 0:
+                continue
+            uniq, inv = np.unique(labels.astype(str), return_inverse=True)
+            for g, name in enumerate(uniq):
+                part = sel[inv == g]
+                qs = np.quantile(x[part], [0.5, 0.9], axis=0) if ids else np.empty((2, 0))
+                out["b"].append(b)
+                out["lvl"].append(lvl)
+                out["grp"].append(str(name))
+                out["n_people"].append(len(set(users[part])))
+                for j, i in enumerate(ids):
+                    stat_cols[f"{i}__peer_p50"].append(float(qs[0, j]))
+                    stat_cols[f"{i}__peer_p90"].append(float(qs[1, j]))
+    table: dict[str, Any] = {
+        "b": pa.array(out["b"], pa.int32()),
+        "lvl": pa.array(out["lvl"], pa.string()),
+        "grp": pa.array(out["grp"], pa.string()),
+        "n_people": pa.array(out["n_people"], pa.int64()),
+    }
+    for name, vals in stat_cols.items():
+        table[name] = pa.array(vals, pa.float64())
+    return pa.table(table)
+
+
+def baselines(features: pa.Table, lo: int, hi: int, cfg: dict[str, Any]) -> pa.Table:
+    """Per person-day in ``lo..hi``: own statistics, then the peer statistics of the finest
+    group (department and title, department, unit) with at least ``min_peers`` people."""
+    own = own_stats(features, lo, hi, cfg)
+    peers = peer_stats(features, lo, hi, cfg)
+    m = int(cfg["min_peers"])
+    index = {
+        (b, lvl, grp): i
+        for i, (b, lvl, grp) in enumerate(
+            zip(
+                peers.column("b").to_pylist(),
+                peers.column("lvl").to_pylist(),
+                peers.column("grp").to_pylist(),
+                strict=True,
+            )
+        )
+    }
+    n_people = peers.column("n_people").to_numpy()
+    # Group keys of the target rows (as known on their day), in the order of ``own``.
+    days = features.column("day_no").to_numpy()
+    pos = {
+        (u, int(d)): i
+        for i, (u, d) in enumerate(zip(features.column("user_key").to_pylist(), days, strict=True))
+        if lo <= d <= hi
+    }
+    keys = _group_keys(features)
+    chosen = np.full(own.num_rows, -1)
+    level: list[str | None] = [None] * own.num_rows
+    for r, (u, d) in enumerate(
+        zip(own.column("user_key").to_pylist(), own.column("day_no").to_pylist(), strict=True)
+    ):
+        i = pos[(u, d)]
+        for lvl in ("title", "department", "unit"):
+            k = keys[lvl][i]
+            j = index.get((d // 7, lvl, k)) if k is not None else None
+            if j is not None and (n_people[j] >= m or lvl == "unit"):
+                chosen[r], level[r] = j, lvl
+                break
+    ok = chosen >= 0
+    take = np.where(ok, chosen, 0)
+    cols: dict[str, Any] = {n: own.column(n) for n in own.column_names}
+    peer_n = n_people[take] if n_people.size else np.zeros(own.num_rows, dtype=np.int64)
+    cols["peer_n"] = pa.array(peer_n, pa.int64(), mask=~ok)
+    cols["peer_level"] = pa.array(level, pa.string())
+    for name in peers.column_names[4:]:
+        arr = peers.column(name).to_numpy()
+        vals = arr[take] if arr.size else np.zeros(own.num_rows)
+        cols[name] = pa.array(vals, pa.float64(), mask=~ok)
+    return pa.table(cols)

@@ -1,0 +1,71 @@
+"""A detected synthetic organization shared by the analytics and policy tests (built once
+per test session: detection takes seconds)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from .factory import Org, inject
+
+from keyguard import config
+from keyguard.db import engine as db_engine
+from keyguard.db.migrate import upgrade
+from keyguard.db.session import sessionmaker_for
+from keyguard.privacy import pseudonyms
+
+FAST = {"anomaly_trees": 30}
+
+
+@dataclass
+class Detected:
+    home: Path
+    engine: Engine
+    org: Org
+    targets: dict[str, str]
+
+
+def build(home: Path, *, scenarios: bool = True, users: int = 28, days: int = 70) -> Detected:
+    """Events, people and one detection run in ``home`` (KEYGUARD_HOME must point there)."""
+    from keyguard.analytics.run import detect
+
+    (home / "analytics").mkdir(parents=True, exist_ok=True)
+    (home / "analytics" / "config.yaml").write_text(
+        "".join(f"{k}: {v}\n" for k, v in FAST.items()), encoding="utf-8"
+    )
+    url = f"sqlite:///{home / 'keyguard.db'}"
+    eng = db_engine.make_engine(url)
+    upgrade(eng)
+    org = Org(users=users, days=days).normal()
+    targets = inject(org) if scenarios else {}
+    org.write_events(home)
+    with sessionmaker_for(eng)() as session:
+        org.write_people(session)
+        detect(session, org.unit, home=home)
+        session.commit()
+    return Detected(home, eng, org, targets)
+
+
+@pytest.fixture(scope="session")
+def detected(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Detected]:
+    home = tmp_path_factory.mktemp("detected") / "home"
+    home.mkdir()
+    old = {k: os.environ.get(k) for k in ("KEYGUARD_HOME", "KEYGUARD_DATABASE_URL")}
+    os.environ["KEYGUARD_HOME"] = str(home)
+    os.environ.pop("KEYGUARD_DATABASE_URL", None)
+    config.reset_settings()
+    pseudonyms.clear_key_cache()
+    try:
+        yield build(home)
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        config.reset_settings()
+        pseudonyms.clear_key_cache()
