@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from .factory import Org, inject
 
 from keyguard import config
 from keyguard.db import engine as db_engine
 from keyguard.db.migrate import upgrade
 from keyguard.db.session import sessionmaker_for
 from keyguard.privacy import pseudonyms
+
+from .factory import Org, inject
 
 FAST = {"anomaly_trees": 30}
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from keyguard.analytics.models import Alert
 from keyguard.db.session import sessionmaker_for
 from keyguard.policies.loader import active_policies
+
 from .conftest import Detected
 from .factory import LOOKALIKES, SCENARIOS
 
