@@ -90,7 +90,7 @@ def notify_overdue(session: Session, unit: Unit, now: dt.datetime) -> Counter[st
                     f"This loophole finding was due on {f.due_on} and is still open "
                     f"({late} day(s) late):\n{what}",
                 )
-    return counts
+    return +counts  # only what was sent
 
 
 def notify_all(session: Session, now: dt.datetime) -> dict[str, int]:
