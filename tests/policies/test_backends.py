@@ -59,7 +59,7 @@ def test_every_detector_query_renders_for_spark() -> None:
 def test_features_have_every_catalog_indicator_in_order() -> None:
     tree = sqlglot.parse_one(sql_stage_b.features_sql(1, 2), read="duckdb")
     names = [e.alias_or_name for e in tree.expressions]
-    assert names[4:] == list(catalog.indicators())
+    assert names[5:] == list(catalog.indicators())
 
 
 def test_condition_language() -> None:

@@ -25,13 +25,11 @@ _DEPARTING_STATUSES = ("notice", "left")
 
 
 def user_key(source_user: str) -> str:
-    """How a user in the logs is compared with staff ids: a ``DOMAIN\\`` or ``DOMAIN/``
-    prefix dropped, NFC, trimmed, case-insensitive."""
-    text = unicodedata.normalize("NFC", source_user).strip()
-    for sep in ("\\", "/"):
-        if sep in text:
-            text = text.rsplit(sep, 1)[1]
-    return text.casefold()
+    """How a user in the logs is compared with staff ids (as the register's matching does):
+    a ``DOMAIN\\`` or ``DOMAIN/`` prefix and an ``@domain`` suffix dropped, NFC, trimmed,
+    lower case (``DTAA/ABC0123`` -> ``abc0123``)."""
+    text = re.sub(r"^.*[\\/]", "", unicodedata.normalize("NFC", source_user).strip())
+    return re.sub(r"@.*$", "", text).lower()
 
 
 def title_words(title: str) -> list[str]:
@@ -249,9 +247,14 @@ def empty(schema: pa.Schema) -> pa.Table:
     return schema.empty_table()
 
 
-def load_inputs(session: Session | None, unit_code: str, cfg: dict[str, Any]) -> Inputs:
+def load_inputs(
+    session: Session | None,
+    unit_code: str,
+    cfg: dict[str, Any],
+    days: tuple[int, int] | None = None,
+) -> Inputs:
     """Read every record the run needs for ``unit_code`` (no session: an empty organization
-    with the default calendar)."""
+    with the default calendar); ``days`` is the range of event days."""
     unit = None
     if session is not None:
         unit = session.scalar(select(Unit).where(Unit.code == unit_code))
@@ -296,7 +299,7 @@ def load_inputs(session: Session | None, unit_code: str, cfg: dict[str, Any]) ->
     people_tables(session, unit, cfg, inputs)
     from keyguard.analytics import optional_inputs
 
-    optional_inputs.add_optional(session, unit, cfg, inputs)
+    optional_inputs.add_optional(session, unit, cfg, inputs, days)
     return inputs
 
 

@@ -1,75 +1,120 @@
-"""Optional records: hosts register, need-to-know grants and register items, personnel
-priority groups. Each is used when its domain module is installed and holds data for the
-unit; otherwise the documented fallback applies and the run says so in its notes."""
+"""Optional records: the hosts register, the classified register with need-to-know grants,
+and the personnel priority groups. Each is used when its domain holds data for the unit;
+otherwise the documented fallback applies and the run says so in its notes (and every
+alert explanation repeats it).
+
+Register items (what is classified, and where) are used for every day; grants, host
+assignments and priority groups only from the day keyguard knew them (no look-ahead).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
+from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
-from keyguard.analytics.days import NEVER
+from keyguard.analytics.days import NEVER, day_no
+from keyguard.analytics.inputs import FLAG_SCHEMA, GRANTS_SCHEMA, HOSTS_SCHEMA, Inputs, user_key
 from keyguard.records.org.models import Unit
 
+NO_HOSTS = "no hosts register: a machine's owner is its main user in the data"
+NO_REGISTER = (
+    "no register: need-to-know is the person's own department's and projects' "
+    "shares, derived from the data"
+)
+GROUPS = ("departing", "privileged", "top_level_access")
 
-def _module(name: str) -> Any | None:
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
+
+def add_optional(
+    session: Session,
+    unit: Unit,
+    cfg: dict[str, Any],
+    inputs: Inputs,
+    days: tuple[int, int] | None = None,
+) -> None:
+    """Fill ``host_records``, ``grants``, ``flags`` and ``has_register`` of ``inputs``."""
+    _hosts(session, unit, inputs)
+    _register(session, unit, inputs)
+    _priority(session, unit, inputs, days)
 
 
-def add_optional(session: Session, unit: Unit, cfg: dict[str, Any], inputs: Any) -> None:
-    """Fill ``host_records``, ``grants``, ``flags`` and the register flag of ``inputs``."""
-    from keyguard.analytics.inputs import FLAG_SCHEMA
+def _hosts(session: Session, unit: Unit, inputs: Inputs) -> None:
+    from keyguard.records.register.hosts import host_assignments
 
-    inputs.notes.append("no hosts register: a machine's owner is its main user in the data")
-    inputs.notes.append(
-        "no register: need-to-know is the person's own department's and "
-        "projects' shares, derived from the data"
-    )
-    personnel = _module("keyguard.records.personnel.service")
-    fn = getattr(personnel, "priority_groups", None) if personnel else None
-    if fn is None:
-        inputs.tables["flags"] = FLAG_SCHEMA.empty_table()
+    rows: dict[str, list[Any]] = {n: [] for n in HOSTS_SCHEMA.names}
+    for h in host_assignments(session, unit).to_pylist():
+        if h["source"] != "import" or not h["host"]:
+            continue  # inferred owners: keyguard derives its own, without look-ahead
+        rows["host"].append(str(h["host"]).lower())
+        rows["owner"].append(user_key(h["assigned_staff_id"]) if h["assigned_staff_id"] else None)
+        rows["shared"].append(int(bool(h["shared"])))
+        rows["from_no"].append(day_no(h["known_from"]) if h["known_from"] else 0)
+        rows["to_no"].append(NEVER)
+    inputs.tables["host_records"] = pa.table(rows, schema=HOSTS_SCHEMA)
+    inputs.has_hosts = bool(rows["host"])
+    if not inputs.has_hosts:
+        inputs.notes.append(NO_HOSTS)
+
+
+def _register(session: Session, unit: Unit, inputs: Inputs) -> None:
+    from keyguard.records.register.grants import grant_table
+    from keyguard.records.register.matching import pattern_table
+
+    patterns = pattern_table(session, unit.id)
+    inputs.has_register = patterns.num_rows > 0
+    if not inputs.has_register:
+        inputs.notes.append(NO_REGISTER)
         return
-    inputs.tables["flags"] = _priority_flags(session, unit, fn, inputs)
+    inputs.tables["register_patterns"] = patterns
+    rows: dict[str, list[Any]] = {n: [] for n in GRANTS_SCHEMA.names}
+    for g in grant_table(session, unit.id).to_pylist():
+        if not g.get("staff_id") or g.get("item_id") is None:
+            continue
+        rows["user_key"].append(user_key(g["staff_id"]))
+        rows["item_id"].append(str(g["item_id"]))
+        rows["from_no"].append(day_no(max(g["valid_from"], g["known_from"])))
+        rows["to_no"].append(day_no(g["valid_to"]) if g["valid_to"] else NEVER)
+    inputs.tables["grants"] = pa.table(rows, schema=GRANTS_SCHEMA)
 
 
-def _priority_flags(session: Session, unit: Unit, fn: Any, inputs: Any) -> pa.Table:
-    """Departing/privileged spans from ``priority_groups(session, unit_id, day)`` evaluated
-    on each day a person's facts may change (the people timeline's change points)."""
-    from keyguard.analytics.inputs import FLAG_SCHEMA
+def _priority(session: Session, unit: Unit, inputs: Inputs, days: tuple[int, int] | None) -> None:
+    """Priority groups evaluated on each people change point and weekly over the events'
+    days; each evaluation holds until the next one."""
+    from keyguard.records.personnel.jml import priority_groups
 
-    ids = {pid: key for key, pid in inputs.person_ids.items()}
-    points = sorted(set(inputs.tables["people"].column("from_no").to_pylist()))
+    points = set(inputs.tables["people"].column("from_no").to_pylist())
+    if days is not None:
+        points |= set(range(days[0], days[1] + 1, 7))
+    points = {p for p in points if 0 < p < NEVER}
+    inputs.tables["flags"] = _spans(
+        sorted(points),
+        lambda no: priority_groups(session, unit.id, dt.date(1970, 1, 1) + dt.timedelta(days=no)),
+    )
+
+
+def _spans(points: list[int], groups_on: Callable[[int], list[dict[str, Any]]]) -> pa.Table:
     rows: dict[str, list[Any]] = {n: [] for n in FLAG_SCHEMA.names}
     open_: dict[tuple[str, str], int] = {}
-    for no in points:
-        day = dt.date(1970, 1, 1) + dt.timedelta(days=no)
-        groups = fn(session, unit.id, day) or {}
-        now: set[tuple[str, str]] = set()
-        for group, members in dict(groups).items():
-            if group not in ("departing", "privileged"):
-                continue
-            for member in members:
-                pid = getattr(member, "person_id", getattr(member, "id", member))
-                if pid in ids:
-                    now.add((ids[pid], group))
-        for key in list(open_):
-            if key not in now:
-                rows["user_key"].append(key[0])
-                rows["flag"].append(key[1])
-                rows["from_no"].append(open_.pop(key))
-                rows["to_no"].append(no)
-        for key in now:
-            open_.setdefault(key, no)
-    for key, start in open_.items():
+
+    def close(key: tuple[str, str], end: int) -> None:
         rows["user_key"].append(key[0])
         rows["flag"].append(key[1])
-        rows["from_no"].append(start)
-        rows["to_no"].append(NEVER)
+        rows["from_no"].append(open_.pop(key))
+        rows["to_no"].append(end)
+
+    for no in points:
+        now = {
+            (user_key(g["staff_id"]), g["group"])
+            for g in groups_on(no)
+            if g.get("staff_id") and g.get("group") in GROUPS
+        }
+        for key in [k for k in open_ if k not in now]:
+            close(key, no)
+        for key in now:
+            open_.setdefault(key, no)
+    for key in list(open_):
+        close(key, NEVER)
     return pa.table(rows, schema=FLAG_SCHEMA)

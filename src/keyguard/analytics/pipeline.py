@@ -229,6 +229,43 @@ def share_item_access(
     return run
 
 
+def register_item_access(
+    session: Any, unit: Any, inputs: Inputs
+) -> Callable[[DuckEngine, int, int], pa.Table]:
+    """Item accesses with a register: the register's matching of objects to items and its
+    need-to-know check (grants in force and known on the access day)."""
+    from keyguard.records.register.matching import event_items, outside_need_to_know
+
+    top = max(len(inputs.levels) - 1, 0)
+
+    def run(eng: DuckEngine, lo: int, hi: int) -> pa.Table:
+        eng.con.execute(
+            "CREATE OR REPLACE TEMP VIEW kg_access_ev AS SELECT user_key || '|' || "
+            "CAST(day_no AS VARCHAR) || '|' || category || '|' || object AS event_id, "
+            "CAST(DATE '1970-01-01' + day_no AS DATE) AS local_date, user_key AS source_user, "
+            "host, category, 'open' AS activity, object, user_key, day_no, n FROM a_access "
+            f"WHERE day_no BETWEEN {lo} AND {hi}"
+        )
+        event_items(eng.con, unit.code, "kg_access_ev", session=session).create_view(
+            "kg_items", replace=True
+        )
+        outside_need_to_know(eng.con, unit.code, "kg_access_ev", session=session).create_view(
+            "kg_outside", replace=True
+        )
+        return eng.arrow(f"""
+            WITH o AS (SELECT DISTINCT event_id, item_id FROM kg_outside)
+            SELECT a.user_key, a.day_no, CAST(i.item_id AS VARCHAR) AS item_id,
+              MAX(i.item_level) AS level,
+              MAX(CASE WHEN i.item_level_rank >= {top} THEN 1 ELSE 0 END) AS top_level,
+              SUM(a.n) AS n, MAX(CASE WHEN o.event_id IS NOT NULL THEN 1 ELSE 0 END) AS outside,
+              CAST(NULL AS VARCHAR) AS owner
+            FROM kg_items i JOIN kg_access_ev a ON a.event_id = i.event_id
+            LEFT JOIN o ON o.event_id = i.event_id AND o.item_id = i.item_id
+            GROUP BY a.user_key, a.day_no, i.item_id""")
+
+    return run
+
+
 def register_inputs(eng: DuckEngine, inputs: Inputs) -> None:
     for name, table in inputs.tables.items():
         eng.register(name, table)

@@ -208,13 +208,13 @@ def detect(
         raise KeyguardError(f"no unit {unit_code!r}: import its people or create it first")
     cfg = load_config(home, unit.settings)
     policies = active_policies(home) if policies is None else policies
-    inputs = load_inputs(session, unit_code, cfg)
-    confirmed = _confirmed(session, unit)
     days = event_days(home, unit_code)
     if not days:
         raise KeyguardError(
             f"no events for unit {unit_code!r} in {home / 'events'}: ingest logs first"
         )
+    inputs = load_inputs(session, unit_code, cfg, (min(days), max(days)))
+    confirmed = _confirmed(session, unit)
     cache = Cache(home, unit_code)
     manifest = cache.manifest()
     fp_a = fingerprint([VERSION, sorted(inputs.table("competitors").column(0).to_pylist())])
@@ -256,7 +256,11 @@ def detect(
             _derive_org_domains(eng, cache, inputs, manifest)
             result.notes = list(inputs.notes)
             pipeline.register_inputs(eng, inputs)
-            item_access = pipeline.share_item_access(be, cfg)
+            item_access = (
+                pipeline.register_item_access(session, unit, inputs)
+                if inputs.has_register
+                else pipeline.share_item_access(be, cfg)
+            )
             for name in ("hits", "anomaly", "features", "baselines", "b_item_access"):
                 cache.drop_days(name, lo)
             for start in range(lo, hi + 1, CHUNK_DAYS):
@@ -333,7 +337,8 @@ def _score_and_store(
     flags = {
         (r["user_key"], r["day_no"]): r
         for r in eng.arrow(
-            "SELECT user_key, day_no, departing, privileged, items_top_level FROM features"
+            "SELECT user_key, day_no, departing, privileged, items_top_level, top_level_flag "
+            "FROM features"
         ).to_pylist()
     }
     hits = eng.arrow("SELECT * FROM hits ORDER BY user_key, day_no, policy_id").to_pylist()

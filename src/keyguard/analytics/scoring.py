@@ -56,7 +56,7 @@ def active_boosters(
         out.append("privileged")
     if row.get("departing"):
         out.append("departing")
-    if top_until is not None and day <= top_until:
+    if (top_until is not None and day <= top_until) or row.get("top_level_flag"):
         out.append("top_level_access")
     if confirmed_from is not None and day >= confirmed_from:
         out.append("confirmed_case")

@@ -302,12 +302,14 @@ pe AS (SELECT g.user_key, g.day_no, MAX(p.department) AS department,
             AND g.day_no < p.to_no GROUP BY g.user_key, g.day_no),
 fl AS (SELECT g.user_key, g.day_no,
          MAX(CASE WHEN f.flag = 'departing' THEN 1 ELSE 0 END) AS departing,
-         MAX(CASE WHEN f.flag = 'privileged' THEN 1 ELSE 0 END) AS privileged
+         MAX(CASE WHEN f.flag = 'privileged' THEN 1 ELSE 0 END) AS privileged,
+         MAX(CASE WHEN f.flag = 'top_level_access' THEN 1 ELSE 0 END) AS top_level
        FROM grid g JOIN flags f ON f.user_key = g.user_key AND g.day_no >= f.from_no
             AND g.day_no < f.to_no GROUP BY g.user_key, g.day_no)
 SELECT pe.user_key, pe.day_no, pe.department, pe.job_title,
   GREATEST(COALESCE(pe.departing, 0), COALESCE(fl.departing, 0)) AS departing,
-  GREATEST(COALESCE(pe.privileged, 0), COALESCE(fl.privileged, 0)) AS privileged
+  GREATEST(COALESCE(pe.privileged, 0), COALESCE(fl.privileged, 0)) AS privileged,
+  COALESCE(fl.top_level, 0) AS top_level
 FROM pe LEFT JOIN fl ON fl.user_key = pe.user_key AND fl.day_no = pe.day_no
 """
 
@@ -358,6 +360,7 @@ def features_sql(lo: int, hi: int) -> str:
     )
     return (
         f"SELECT d.user_key, d.day_no, b_person.department, b_person.job_title, "
+        "CAST(COALESCE(b_person.top_level, 0) AS INTEGER) AS top_level_flag, "
         f"{', '.join(cols)} FROM a_user_day d {joins} "
         f"WHERE d.day_no BETWEEN {lo} AND {hi}"
     )
