@@ -34,7 +34,7 @@ def test_generate_command_writes_data_and_answers(tmp_path: Path) -> None:
         assert (out / name).stat().st_size > 100
     meta = json.loads((answers / "meta.json").read_text())
     assert meta["seed"] == 5 and meta["users"] == 30 and meta["start"] == "2024-03-04"
-    assert meta["command"].startswith("keyguard ")
+    assert meta["command"].startswith("keyguard generate --users 30 --days 28 --seed 5 ")
     assert "@unit-one.example" in (out / "LDAP" / "2024-03.csv").read_text()
     assert [p.name for p in sorted((out / "LDAP").iterdir())] == ["2024-03.csv"]
 

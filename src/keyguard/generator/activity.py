@@ -194,7 +194,8 @@ def pick_files(
     seg = np.minimum(seg, h.seg_cum.shape[1] - 1)
     start = h.seg_start[person, seg]
     size = h.seg_size[person, seg]
-    return start + (rng.random(len(person)) * size).astype(np.int64)
+    out: np.ndarray = start + (rng.random(len(person)) * size).astype(np.int64)
+    return out
 
 
 def _devices(w: World, ses: dict[str, np.ndarray], rng: np.random.Generator) -> tuple[Table, Table]:

@@ -59,7 +59,7 @@ class Calendar:
     weekday: np.ndarray  # int8, Monday=0
     holiday: np.ndarray  # bool
     workday: np.ndarray  # bool: weekday and not a holiday
-    holidays: list[tuple[dt.date, str]]
+    holidays: list[tuple[dt.date, str]]  # every public holiday of the years touched
     gap: np.ndarray  # int32 (days, 2): [start_sec, end_sec) of non-existent local time, or -1
     months: list[tuple[int, int]]  # (year, month) touched, in order
     month_of_day: np.ndarray  # int16 index into months
@@ -118,7 +118,6 @@ def build_calendar(start: dt.date, days: int, tz: str) -> Calendar:
         if not months or months[-1] != key:
             months.append(key)
         month_of_day[i] = len(months) - 1
-    in_period = [(d, name) for d, name in holidays if start <= d <= dates[-1]]
     return Calendar(
         start=start,
         days=days,
@@ -127,7 +126,7 @@ def build_calendar(start: dt.date, days: int, tz: str) -> Calendar:
         weekday=weekday,
         holiday=holiday,
         workday=workday,
-        holidays=in_period,
+        holidays=holidays,
         gap=gap,
         months=months,
         month_of_day=month_of_day,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shlex
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -47,7 +46,10 @@ def generate_command(
     params = GeneratorParams(
         users=users, days=days, seed=seed, start=_date(start), tz=tz, domain=domain
     )
-    command = " ".join(shlex.quote(a) for a in ["keyguard", *sys.argv[1:]])
+    words = ["keyguard", "generate", "--users", str(users), "--days", str(days)]
+    words += ["--seed", str(seed), "--out", str(out), "--answers-out", str(answers_out)]
+    words += ["--start", params.start.isoformat(), "--tz", tz, "--domain", domain]
+    command = " ".join(shlex.quote(w) for w in words)
     try:
         result = generate(params, out, answers_out, progress=not quiet, command=command)
     except KeyguardError as exc:

@@ -63,6 +63,10 @@ class Habits:
         self.browse_cum[person, -1] = 1.0
 
 
+def _seg(span: np.ndarray, weight: float) -> tuple[int, int, float]:
+    return int(span[0]), int(span[1]), weight
+
+
 def _segments(
     org: Org, reg: Register, pools: Pools, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -85,7 +89,7 @@ def _segments(
             ]
             picks = [own[int(k)] for k in rng.permutation(len(own))[:3]] if own else []
             for item in picks:
-                segs.append((*map(int, pools.item_docs[item.index]), 0.04))
+                segs.append(_seg(pools.item_docs[item.index], 0.04))
         else:
             own = [i for i in path_items if i.dept == p.dept]
             for item in own[: SEGMENTS - 5]:
@@ -93,12 +97,12 @@ def _segments(
                 w = 0.08 if team_item else 0.015
                 if item.level == "internal":
                     w = 0.02
-                segs.append((*map(int, pools.item_docs[item.index]), w))
+                segs.append(_seg(pools.item_docs[item.index], w))
         for item_index in reg.cross_readers.get(p.index, []):
-            segs.append((*map(int, pools.item_docs[item_index]), 0.05))
+            segs.append(_seg(pools.item_docs[item_index], 0.05))
         if p.index in officers and path_items:
             for k in rng.permutation(len(path_items))[:3]:
-                segs.append((*map(int, pools.item_docs[path_items[int(k)].index]), 0.03))
+                segs.append(_seg(pools.item_docs[path_items[int(k)].index], 0.03))
         segs = segs[:SEGMENTS]
         for k, (s, z, w) in enumerate(segs):
             start[p.index, k], size[p.index, k], weight[p.index, k] = s, z, w

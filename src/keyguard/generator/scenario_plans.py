@@ -8,6 +8,7 @@ modules of the generator.
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import numpy as np
 
@@ -319,11 +320,8 @@ def colleague_snoop(
     """Scenario 4: logs on to a colleague's PC, opens their files, mails them home."""
     cal = w.cal
     pool = eligible(w, taken)
-    candidates = [
-        p
-        for p in pool
-        if any(q != p and w.org.people[q].team == w.org.people[p].team for q in pool)
-    ]
+    per_team = Counter(w.org.people[p].team for p in pool)
+    candidates = [p for p in pool if per_team[w.org.people[p].team] >= 2]
     for person in _pick(rng, candidates, count):
         me = w.org.people[person]
         mates = [q for q in eligible(w, taken) if q != person and w.org.people[q].team == me.team]
@@ -367,7 +365,11 @@ def collector(w: World, plan: Plan, rng: np.random.Generator, taken: set[int], c
     cal = w.cal
     items = [i for i in w.reg.path_items() if i.level != "internal"]
     options: dict[int, list[int]] = {}
-    for person in eligible(w, taken):
+    pool = eligible(w, taken)
+    for k in rng.permutation(len(pool)):  # enough candidates, in random order
+        if len(options) >= 4 * count:
+            break
+        person = pool[int(k)]
         me = w.org.people[person]
         if me.kind != KIND_STAFF:
             continue
