@@ -99,7 +99,8 @@ def org(
             .where(Person.unit_id == unit.id, Person.status != "left", column.is_not(None))
             .group_by(column)
         ):
-            counts[node_id] = counts.get(node_id, 0) + int(n)
+            if node_id is not None:
+                counts[node_id] = counts.get(node_id, 0) + int(n)
     nodes = db.scalars(
         select(OrgNode)
         .where(OrgNode.unit_id == unit.id, OrgNode.retired_from.is_(None))

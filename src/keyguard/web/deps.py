@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_timezone
 from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -103,8 +103,9 @@ def notice(key: str, message: Any) -> str:
 def _format_dt(value: Any, fmt: str = "medium", tz: str | None = None) -> str:
     if value is None:
         return ""
+    zone = get_timezone(tz) if tz else None
     return format_datetime(
-        value, format=fmt, tzinfo=tz, locale=i18n.babel_locale(i18n.current_language())
+        value, format=fmt, tzinfo=zone, locale=i18n.babel_locale(i18n.current_language())
     )
 
 

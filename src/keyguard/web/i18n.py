@@ -147,7 +147,7 @@ def extract(root: Path) -> Any:
     from babel.messages.frontend import parse_mapping_cfg
 
     with (root / "babel.cfg").open(encoding="utf-8") as fh:
-        method_map, options_map = parse_mapping_cfg(fh)
+        method_map, options_map = parse_mapping_cfg(fh)  # type: ignore[no-untyped-call]
     keywords = {**DEFAULT_KEYWORDS, **dict.fromkeys(KEYWORDS)}
 
     def wanted(dirpath: str) -> bool:

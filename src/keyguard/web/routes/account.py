@@ -169,6 +169,7 @@ def totp_confirm(
 def totp_disable(
     request: Request, ctx: RequestCtx, account: CurrentAccount, code: Annotated[str, Form()] = ""
 ) -> Response:
+    assert ctx.principal is not None  # login_required
     try:
         totp.disable(ctx.db, account, ctx.principal, code)
     except RuleViolation as exc:

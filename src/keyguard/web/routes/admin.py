@@ -95,7 +95,7 @@ def _error(request: Request, exc: Exception) -> str:
         return i18n.gettext(str(exc))
 
 
-def role_options() -> list[tuple[str, str]]:
+def role_options() -> list[tuple[str, Any]]:
     return [(name, lazy_gettext(role.label)) for name, role in role_book().roles.items()]
 
 
@@ -218,9 +218,9 @@ def account_detail_page(
         "held": [
             {
                 "role": r.role,
-                "label": book.roles[r.role].label if r.role in book.roles else r.role,
+                "label": lazy_gettext(book.roles[r.role].label) if r.role in book.roles else r.role,
                 "unit_id": r.unit_id,
-                "unit": names.get(r.unit_id),
+                "unit": names.get(r.unit_id) if r.unit_id is not None else None,
             }
             for r in account.roles
         ],

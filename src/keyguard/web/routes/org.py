@@ -59,8 +59,9 @@ def org_tree(db: Session, unit_id: int) -> list[dict[str, Any]]:
             .where(Person.unit_id == unit_id, Person.status != "left", column.is_not(None))
             .group_by(column)
         ):
-            counts[node_id] = counts.get(node_id, 0) + int(n)
-    by_id = {
+            if node_id is not None:
+                counts[node_id] = counts.get(node_id, 0) + int(n)
+    by_id: dict[int, dict[str, Any]] = {
         n.id: {
             "id": n.id,
             "name": n.name,
@@ -71,7 +72,7 @@ def org_tree(db: Session, unit_id: int) -> list[dict[str, Any]]:
         }
         for n in nodes
     }
-    roots = []
+    roots: list[dict[str, Any]] = []
     for item in by_id.values():
         parent = by_id.get(item["parent_id"]) if item["parent_id"] else None
         (parent["children"] if parent else roots).append(item)
