@@ -33,7 +33,9 @@ class Detected:
 def build(home: Path, *, scenarios: bool = True, users: int = 28, days: int = 70) -> Detected:
     """Events, people and one detection run in ``home`` (KEYGUARD_HOME must point there)."""
     from keyguard.analytics.run import detect
+    from keyguard.identity.bootstrap import mark_home
 
+    mark_home(home)
     (home / "analytics").mkdir(parents=True, exist_ok=True)
     (home / "analytics" / "config.yaml").write_text(
         "".join(f"{k}: {v}\n" for k, v in FAST.items()), encoding="utf-8"
