@@ -225,3 +225,11 @@ def test_app_factory_builds_twice(world: World) -> None:
     first, second = create_app(), create_app()
     assert isinstance(first, FastAPI) and isinstance(second, FastAPI)
     assert [i["path"] for i in first.state.nav] == [i["path"] for i in second.state.nav]
+
+
+def test_times_are_shown_in_the_unit_time_zone(signed_in, world: World, db: Session, now) -> None:  # type: ignore[no-untyped-def]
+    now("2026-03-02T01:00:00")
+    notify(db, kind="x", subject="clock", account_id=world.accounts["employee"])
+    db.commit()
+    page = signed_in("employee").get("/notifications").text  # unit A: Asia/Shanghai
+    assert "Mar 2, 2026, 9:00:00" in page

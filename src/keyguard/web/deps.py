@@ -100,10 +100,14 @@ def notice(key: str, message: Any) -> str:
     return key
 
 
-def _format_dt(value: Any, fmt: str = "medium", tz: str | None = None) -> str:
+@jinja2.pass_context
+def _format_dt(context: Any, value: Any, fmt: str = "medium", tz: str | None = None) -> str:
+    """A date and time in the page's language, in ``tz`` or else the active unit's zone."""
     if value is None:
         return ""
-    zone = get_timezone(tz) if tz else None
+    unit = context.get("unit")
+    name = tz or (unit.timezone if unit is not None else None)
+    zone = get_timezone(name) if name else None
     return format_datetime(
         value, format=fmt, tzinfo=zone, locale=i18n.babel_locale(i18n.current_language())
     )
