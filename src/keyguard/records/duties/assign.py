@@ -119,6 +119,13 @@ def assign_duties(session: Session, *, unit: Unit, day: dt.date | None = None) -
         else:
             have[key] = a
             result.kept += 1
+    summary = session.info.get("audit_summary")
+    # one audit entry listing every assignment made or ended, not one per row
+    session.info["audit_summary"] = {
+        "action": "duties_assigned",
+        "source": "assignment engine",
+        "unit_id": unit.id,
+    }
     for key, duty in wanted.items():
         if key not in have:
             session.add(
@@ -132,7 +139,13 @@ def assign_duties(session: Session, *, unit: Unit, day: dt.date | None = None) -
                 )
             )
             result.created += 1
-    session.flush()
+    try:
+        session.flush()
+    finally:
+        if summary is None:
+            session.info.pop("audit_summary", None)
+        else:
+            session.info["audit_summary"] = summary
     result.people_without_position = len(
         list(
             session.scalars(
@@ -172,16 +185,22 @@ def position_on(
 
 
 def assignments_by_position(
-    session: Session, *, unit_id: int, day: dt.date
+    session: Session, *, unit_id: int, day: dt.date, positions: set[int] | None = None
 ) -> dict[int, list[DutyAssignment]]:
-    """Assignments in force on ``day``, per position."""
+    """Assignments in force on ``day``, per position (only ``positions`` when given)."""
     out: dict[int, list[DutyAssignment]] = defaultdict(list)
-    for a in session.scalars(
-        select(DutyAssignment).where(
-            DutyAssignment.unit_id == unit_id,
-            DutyAssignment.valid_from <= day,
-            (DutyAssignment.valid_to.is_(None)) | (DutyAssignment.valid_to > day),
-        )
-    ):
-        out[a.position_id].append(a)
+    query = select(DutyAssignment).where(
+        DutyAssignment.unit_id == unit_id,
+        DutyAssignment.valid_from <= day,
+        (DutyAssignment.valid_to.is_(None)) | (DutyAssignment.valid_to > day),
+    )
+    if positions is None:
+        batches: list[list[int] | None] = [None]
+    else:
+        ids = sorted(positions)
+        batches = [ids[i : i + 500] for i in range(0, len(ids), 500)]
+    for batch in batches:
+        q = query if batch is None else query.where(DutyAssignment.position_id.in_(batch))
+        for a in session.scalars(q):
+            out[a.position_id].append(a)
     return out

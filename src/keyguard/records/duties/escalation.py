@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from keyguard.db.base import Base
 from keyguard.records.duties.assign import position_levels
@@ -152,7 +152,9 @@ def escalate_unit(session: Session, unit: Unit, now: dt.datetime) -> Counter[str
     people = {
         p.id: p
         for p in session.scalars(
-            select(Person).where(Person.unit_id == unit.id, Person.status.in_(("active", "notice")))
+            select(Person)
+            .options(selectinload(Person.versions))
+            .where(Person.unit_id == unit.id, Person.status.in_(("active", "notice")))
         )
     }
     counts: Counter[str] = Counter()

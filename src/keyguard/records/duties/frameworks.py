@@ -125,6 +125,30 @@ def _stage_two(session: Session, unit: Unit, doc: FrameworkDoc, now: dt.datetime
     )
     assert file is not None
     previous = current_framework(session, unit_id=unit.id, urn=doc.urn)
+    summary = session.info.get("audit_summary")
+    # one audit entry per flush listing the objects created, not one per object
+    session.info["audit_summary"] = {
+        "action": "framework_loaded",
+        "source": f"{doc.urn} v{doc.version}",
+        "unit_id": unit.id,
+    }
+    try:
+        return _create(session, unit, doc, file, previous, now)
+    finally:
+        if summary is None:
+            session.info.pop("audit_summary", None)
+        else:
+            session.info["audit_summary"] = summary
+
+
+def _create(
+    session: Session,
+    unit: Unit,
+    doc: FrameworkDoc,
+    file: FrameworkFile,
+    previous: Framework | None,
+    now: dt.datetime,
+) -> LoadResult:
     with session.begin_nested():
         if previous is not None:
             previous.status, previous.archived_at = "archived", now

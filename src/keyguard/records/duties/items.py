@@ -93,6 +93,21 @@ def _load_evidence(session: Session, unit_id: int, person_ids: Iterable[int]) ->
     return _Evidence(statements, attestations, versions)
 
 
+def evidence_for(session: Session, *, person_id: int, duty: FrameworkObject) -> _Evidence:
+    """The evidence one person gave for one duty (any version of it)."""
+    attestations = {
+        (a.person_id, a.duty_urn, a.period): a
+        for a in session.scalars(
+            select(Attestation).where(
+                Attestation.person_id == person_id, Attestation.duty_urn == duty.urn
+            )
+        )
+    }
+    fw = session.get(Framework, duty.framework_id)
+    assert fw is not None
+    return _Evidence({}, attestations, {duty.id: (fw.urn, fw.version)})
+
+
 def _status(due: dt.date, done: bool, day: dt.date, settings: DutySettings) -> str:
     if done:
         return "done"
@@ -103,7 +118,7 @@ def _status(due: dt.date, done: bool, day: dt.date, settings: DutySettings) -> s
     return "open"
 
 
-def _attestation_items(
+def attestation_items(
     person: Person,
     pos_id: int,
     held_since: dt.date,
@@ -196,7 +211,13 @@ def items_for_people(
     settings = duty_settings(unit)
     people = [p for p in people if p.start_date is None or p.start_date <= day]
     people = [p for p in people if p.end_date is None or p.end_date >= day]
-    by_pos = assignments_by_position(session, unit_id=unit.id, day=day)
+    held = {p.id: position_on(session, p, day) for p in people}
+    wanted = {pos for pos, _ in held.values() if pos is not None}
+    by_pos = (
+        assignments_by_position(session, unit_id=unit.id, day=day, positions=wanted)
+        if wanted
+        else {}
+    )
     duties = (
         {
             d.id: d
@@ -212,7 +233,7 @@ def items_for_people(
     ev = _load_evidence(session, unit.id, [p.id for p in people])
     out: list[DutyItem] = []
     for person in people:
-        pos_id, held_since = position_on(session, person, day)
+        pos_id, held_since = held[person.id]
         if pos_id is None or pos_id not in by_pos:
             continue
         held_since = held_since or by_pos[pos_id][0].valid_from
@@ -221,7 +242,7 @@ def items_for_people(
         out.append(_statement_item(person, pos_id, held_since, pairs, day, settings, ev))
         for assignment, duty in pairs:
             out.extend(
-                _attestation_items(
+                attestation_items(
                     person,
                     pos_id,
                     held_since,

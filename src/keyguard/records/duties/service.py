@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from keyguard.config import utcnow
 from keyguard.errors import NotFound, RuleViolation
@@ -28,14 +28,21 @@ from keyguard.records.duties.frameworks import (
     load_builtin_frameworks,
     load_framework_file,
 )
-from keyguard.records.duties.items import ATTESTATION, STATEMENT, DutyItem, items_for_people
+from keyguard.records.duties.items import (
+    ATTESTATION,
+    STATEMENT,
+    DutyItem,
+    attestation_items,
+    evidence_for,
+    items_for_people,
+)
 from keyguard.records.duties.models import (
     Attestation,
     Framework,
     FrameworkObject,
     ResponsibilityStatement,
 )
-from keyguard.records.duties.settings import local_today
+from keyguard.records.duties.settings import duty_settings, local_today
 from keyguard.records.duties.texts import (
     TEMPLATE_VERSION,
     attestation_text,
@@ -112,7 +119,9 @@ def statement_for(
     if pos_id is None:
         raise RuleViolation("you hold no position, so there are no duties to accept")
     position = session.get(Position, pos_id)
-    assignments = assignments_by_position(session, unit_id=unit.id, day=day).get(pos_id, [])
+    assignments = assignments_by_position(
+        session, unit_id=unit.id, day=day, positions={pos_id}
+    ).get(pos_id, [])
     if not assignments:
         raise RuleViolation("your position carries no duties yet")
     duties = list(
@@ -198,14 +207,39 @@ def sign_statement(
 def _open_item(
     session: Session, person: Person, duty_id: int, period: str, day: dt.date
 ) -> DutyItem:
+    """The person's open attestation item for one duty and period (computed for that duty
+    alone, so signing stays cheap in large units)."""
     unit = _unit(session, person.unit_id)
-    for item in items_for_people(session, unit=unit, people=[person], day=day, with_previous=True):
-        if (
-            item.kind == ATTESTATION
-            and item.duty is not None
-            and item.duty.id == duty_id
-            and item.period == period
-        ):
+    pos_id, held_since = position_on(session, person, day)
+    assignment = None
+    if pos_id is not None:
+        assignment = next(
+            (
+                a
+                for a in assignments_by_position(
+                    session, unit_id=unit.id, day=day, positions={pos_id}
+                ).get(pos_id, [])
+                if a.duty_id == duty_id
+            ),
+            None,
+        )
+    duty = session.get(FrameworkObject, duty_id)
+    if assignment is None or duty is None or pos_id is None:
+        raise RuleViolation(f"duty {duty_id} is not one of your duties for period {period}")
+    ev = evidence_for(session, person_id=person.id, duty=duty)
+    items = attestation_items(
+        person,
+        pos_id,
+        held_since or assignment.valid_from,
+        assignment,
+        duty,
+        day,
+        duty_settings(unit),
+        ev,
+        with_previous=True,
+    )
+    for item in items:
+        if item.period == period:
             if item.status == "done":
                 raise RuleViolation(f"you already attested this duty for {period}")
             return item
@@ -302,7 +336,11 @@ def department_people(
     session: Session, *, unit_id: int, department_id: int | None = None
 ) -> list[Person]:
     """Active people of the unit, or of one department (its subtree)."""
-    q = select(Person).where(Person.unit_id == unit_id, Person.status.in_(("active", "notice")))
+    q = (
+        select(Person)
+        .options(selectinload(Person.versions))
+        .where(Person.unit_id == unit_id, Person.status.in_(("active", "notice")))
+    )
     if department_id is not None:
         nodes = department_ids(session, unit_id=unit_id, department_id=department_id)
         q = q.where(Person.department_id.in_(nodes) | Person.team_id.in_(nodes))

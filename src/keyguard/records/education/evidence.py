@@ -20,6 +20,8 @@ def training(session: Session, scope: Scope) -> Count:
                 TrainingAssignment.person_id.in_(ids[start : start + 500])
             )
         ):
+            if item.assigned_on > scope.day:
+                continue
             done = item.completed_at is not None and item.completed_at.date() <= scope.day
             if not done and item.due_on >= scope.day:
                 continue
