@@ -215,10 +215,10 @@ def priority_groups(session: Session, unit_id: int, day: dt.date) -> list[dict[s
         )
     ).all()
     privileged = {r["person_id"] for r in out if r["group"] == "privileged"}
-    for pid, role in roles:
-        if pid in staff and pid not in privileged:
-            add(pid, "privileged", f"{role} account")
-            privileged.add(pid)
+    for holder, role in roles:
+        if holder is not None and holder in staff and holder not in privileged:
+            add(holder, "privileged", f"{role} account")
+            privileged.add(holder)
     top: dict[int, str] = {}
     for c in session.scalars(
         select(Clearance).where(

@@ -300,10 +300,10 @@ def _same_grant(session: Session, unit: Unit, g: Grantee, s: Scope, start: dt.da
         q = q.where(func.lower(Grant.compartment) == s.compartment.casefold())
     if s.level:
         q = q.where(Grant.level == s.level)
-    g = session.scalars(q.order_by(Grant.id)).first()
-    while g is not None and g.superseded_by_id is not None:  # follow to the latest version
-        g = session.get(Grant, g.superseded_by_id)
-    return g
+    found = session.scalars(q.order_by(Grant.id)).first()
+    while found is not None and found.superseded_by_id is not None:  # the latest version
+        found = session.get(Grant, found.superseded_by_id)
+    return found
 
 
 def import_grants(
