@@ -177,6 +177,7 @@ def _write_answers(
     command: str,
 ) -> None:
     people = w.org.people
+    w_out = writers.out
     cal = w.cal
     rows = [
         [str(i.scenario), people[i.person].user_id, cal.iso(i.first_day), cal.iso(i.last_day)]
@@ -217,6 +218,7 @@ def _write_answers(
         "joiners": sorted(p.user_id for p in people if p.start_day > 0),
         "leavers": sorted(p.user_id for p in people if p.end_day < cal.days),
         "counts": counts,
+        "bytes": {name: (w_out / name).stat().st_size for name in counts},
         "headers": {name: HEADERS[name] for name in (*ACTIVITY_FILES, "LDAP")},
         "line_numbers": "1-based; line 1 is the header row",
         "date_format": "MM/DD/YYYY HH:MM:SS, local time of the unit",
