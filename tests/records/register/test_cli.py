@@ -5,16 +5,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from kg_register_builders import make_world
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
+from keyguard.cli import common
 from keyguard.cli.main import get_app
 from keyguard.db.session import session_scope
 from keyguard.identity.bootstrap import mark_home
 
 
-def test_imports_from_the_command_line(engine: Engine, home: Path, tmp_path: Path) -> None:
+def test_imports_from_the_command_line(
+    engine: Engine, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(common.console, "width", 400)  # long temporary paths stay whole
     mark_home(home)
     with session_scope(engine) as session:
         make_world(session)
