@@ -4,6 +4,8 @@ everyone."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,15 +32,15 @@ ABSENT = {
 def available_inputs(session: Session, unit: Unit, store: EventStore) -> set[str]:
     """The inputs the unit has today."""
     out = {"audit"}
-    checks = {
-        "people": (Person, Person.unit_id == unit.id),
-        "register": (Item, Item.unit_id == unit.id),
-        "hosts": (Host, Host.unit_id == unit.id, Host.assignment_source == "import"),
-        "clearances": (Clearance, Clearance.unit_id == unit.id),
-        "duties": (DutyAssignment, DutyAssignment.unit_id == unit.id),
+    probes: dict[str, Any] = {
+        "people": select(Person.id).where(Person.unit_id == unit.id),
+        "register": select(Item.id).where(Item.unit_id == unit.id),
+        "hosts": select(Host.id).where(Host.unit_id == unit.id, Host.assignment_source == "import"),
+        "clearances": select(Clearance.id).where(Clearance.unit_id == unit.id),
+        "duties": select(DutyAssignment.id).where(DutyAssignment.unit_id == unit.id),
     }
-    for name, (table, *where) in checks.items():
-        if session.scalar(select(table.id).where(*where).limit(1)) is not None:  # type: ignore[attr-defined]
+    for name, probe in probes.items():
+        if session.scalar(probe.limit(1)) is not None:
             out.add(name)
     if (
         session.scalar(select(Course.id).where(Course.unit_id == unit.id).limit(1)) is not None

@@ -104,7 +104,7 @@ def _approval_account(e: Entry) -> int | None:
 
 
 def _is_approval(e: Entry) -> bool:
-    return e.details.get("decision", "approve") == "approve"
+    return bool(e.details.get("decision", "approve") == "approve")
 
 
 def _account_label(ctx: QueryContext, account_id: int | None) -> tuple[str, str]:

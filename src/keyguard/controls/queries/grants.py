@@ -73,6 +73,16 @@ def grant_rank(ctx: QueryContext, g: Grant) -> int:
     return max(ranks, default=-1)
 
 
+def grant_rows(ctx: QueryContext, *, expand_items: bool) -> list[dict[str, Any]]:
+    """The register's grant table (grants resolved to people per day range), once per scan."""
+    key = f"grant_table:{expand_items}"
+    if key not in ctx.cache:
+        table = grant_table(ctx.session, ctx.unit.id, expand_items=expand_items)
+        ctx.cache[key] = table.to_pylist()
+    rows: list[dict[str, Any]] = ctx.cache[key]
+    return rows
+
+
 def grants_in_force(ctx: QueryContext) -> list[Grant]:
     """Grants of the unit in force on the scan day, with their approvals."""
     if "grants_in_force" not in ctx.cache:
@@ -247,7 +257,7 @@ def too_few_approvers(ctx: QueryContext, p: dict[str, Any]) -> list[Hit]:
 def _beneficiaries(ctx: QueryContext) -> dict[int, set[int]]:
     """Grant id -> people it covers on the scan day (group grants through membership)."""
     out: dict[int, set[int]] = defaultdict(set)
-    for row in grant_table(ctx.session, ctx.unit.id, expand_items=False).to_pylist():
+    for row in grant_rows(ctx, expand_items=False):
         if row["person_id"] is None or row["known_from"] > ctx.as_of:
             continue
         if row["valid_from"] is not None and row["valid_from"] > ctx.as_of:
@@ -271,9 +281,12 @@ def approver_benefits(ctx: QueryContext, p: dict[str, Any]) -> list[Hit]:
     for g in grants_in_force(ctx):
         if grant_rank(ctx, g) < floor:
             continue
-        approvers = {a.person_id for a in g.approvals if a.decision == "approve"} - {None}
+        approvers = {
+            a.person_id for a in g.approvals if a.decision == "approve" and a.person_id is not None
+        }
         users = covered.get(g.id, set())
-        for pid in sorted(approvers & (users | {g.requested_by_person_id} - {None})):
+        involved = users | ({g.requested_by_person_id} if g.requested_by_person_id else set())
+        for pid in sorted(approvers & involved):
             who, masked = ctx.who(pid)
             role = "covered by it" if pid in users else "its requester"
             text = f"Grant #{g.id} ({scope_text(ctx, g)}) was approved by "
@@ -308,7 +321,7 @@ def above_clearance(ctx: QueryContext, p: dict[str, Any]) -> list[Hit]:
         if c["level_rank"] > cleared.get(c["person_id"], (-1, ""))[0]:
             cleared[c["person_id"]] = (c["level_rank"], c["level"])
     over: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
-    for row in grant_table(ctx.session, ctx.unit.id).to_pylist():
+    for row in grant_rows(ctx, expand_items=True):
         pid, item_id = row["person_id"], row["item_id"]
         if pid is None or item_id is None or row["known_from"] > ctx.as_of:
             continue

@@ -73,8 +73,9 @@ def concurrent_hosts(ctx: QueryContext, p: dict[str, Any]) -> list[Hit]:
             SELECT a.k, a.event_id AS a_id, a.local_date AS a_day, b.event_id AS b_id,
                    b.local_date AS b_day
             FROM l a JOIN l b
-              ON a.k = b.k AND a.local_date = b.local_date AND lower(a.host) < lower(b.host)
-             AND abs(epoch(b.t) - epoch(a.t)) <= $secs
+              ON a.k = b.k AND a.local_date = b.local_date
+             AND b.t BETWEEN a.t - to_seconds($secs) AND a.t + to_seconds($secs)
+             AND lower(a.host) < lower(b.host)
         ),
         hit AS (
             SELECT k, count(DISTINCT a_id) AS occasions FROM pairs GROUP BY k

@@ -25,6 +25,7 @@ from keyguard.controls.queries import Hit, Param, query
 from keyguard.controls.queries.grants import (
     grant_evidence,
     grant_rank,
+    grant_rows,
     grants_in_force,
     items,
     scope_text,
@@ -33,7 +34,6 @@ from keyguard.identity.models import Account, RoleAssignment
 from keyguard.records.education.models import Campaign, TrainingAssignment
 from keyguard.records.org.models import PersonVersion
 from keyguard.records.personnel.models import JmlGrantStep
-from keyguard.records.register.grants import grant_table
 from keyguard.records.register.matching import user_key
 
 DEPARTING = ("notice", "left")
@@ -306,21 +306,21 @@ def mover_kept(ctx: QueryContext, p: dict[str, Any]) -> list[Hit]:
     gone = leavers(ctx)
     found: dict[tuple[int, dt.date], list[Any]] = defaultdict(list)
     for g in grants_in_force(ctx):
-        pid = g.grantee_person_id
-        if g.grantee_type != "person" or pid not in moves or pid in gone:
+        grantee = g.grantee_person_id
+        if g.grantee_type != "person" or grantee is None or grantee not in moves:
             continue
-        if g.scope != "item" or g.id in kept_on_purpose:
+        if grantee in gone or g.scope != "item" or g.id in kept_on_purpose:
             continue
         item = items(ctx).get(g.item_id or -1)
         if item is None or item.owner_department_id is None:
             continue
-        for day, old, new in reversed(moves[pid]):
+        for day, old, new in reversed(moves[grantee]):
             if g.valid_from >= day:
                 continue
             if item.owner_department_id in _subtree(ctx, old) and item.owner_department_id not in (
                 _subtree(ctx, new)
             ):
-                found[(pid, day)].append(g)
+                found[(grantee, day)].append(g)
                 break
     hits = []
     for (pid, day), grants in sorted(found.items()):
@@ -387,7 +387,7 @@ def without_training(ctx: QueryContext, p: dict[str, Any]) -> list[Hit]:
     access: dict[int, list[Any]] = defaultdict(list)
     started: dict[int, dt.date] = {}
     by_id = {g.id: g for g in grants_in_force(ctx)}
-    for row in grant_table(ctx.session, ctx.unit.id, expand_items=False).to_pylist():
+    for row in grant_rows(ctx, expand_items=False):
         gid, pid = row["grant_id"], row["person_id"]
         if gid not in by_id or pid is None or ranks.get(gid, -1) < p["min_rank"]:
             continue
