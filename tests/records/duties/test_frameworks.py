@@ -94,3 +94,62 @@ def test_invalid_file_names_line(session: Session, org, tmp_path: Path) -> None:
         service.load_framework_file(session, unit=org.unit, path=bad)
     assert info.value.problem.line is not None
     assert session.scalar(select(func.count()).select_from(Framework)) == 0
+
+
+@pytest.mark.pg
+def test_evidence_given_under_v1_stays_readable_and_counts_after_v2(
+    session: Session, org, tmp_path: Path, now
+) -> None:
+    import datetime as dt
+
+    from keyguard.records.duties.score import unit_score
+
+    now("2026-03-02T10:00:00")
+    service.load_framework_file(session, unit=org.unit, path=BUILTIN)
+    service.assign_duties(session, unit=org.unit, day=dt.date(2026, 1, 5))
+    eng = org.people["eng"]
+    item = next(
+        i
+        for i in service.my_duties(session, person_id=eng.id).items
+        if i.kind == "attestation" and i.status != "done"
+    )
+    _, digest = service.attestation_for(
+        session, person_id=eng.id, duty_id=item.duty.id, period=item.period, locale="en"
+    )
+    given = service.attest(
+        session,
+        person_id=eng.id,
+        account_id=None,
+        duty_id=item.duty.id,
+        period=item.period,
+        locale="en",
+        text_sha256=digest,
+    )
+    service.load_framework_file(session, unit=org.unit, path=_bumped(tmp_path, 2))
+    old_duty = session.get(FrameworkObject, given.duty_id)
+    assert old_duty.archived and given.framework_version == 1
+    after = next(
+        i
+        for i in service.my_duties(session, person_id=eng.id).items
+        if i.duty is not None and i.duty.urn == item.duty.urn and i.period == item.period
+    )
+    assert after.status == "done" and after.framework_version == 2
+    assert after.evidence_version == 1
+    score = unit_score(session, unit=org.unit)
+    rows = [r for t in score.terms if t.key == "attestations" for r in t.rows if r.present]
+    assert any(r.version and r.version.endswith(" v1") for r in rows)
+
+
+@pytest.mark.pg
+def test_duties_show_in_the_readers_language(session: Session, org) -> None:
+    from keyguard.records.duties.views import my_duties_view
+
+    service.load_framework_file(session, unit=org.unit, path=BUILTIN)
+    service.assign_duties(session, unit=org.unit)
+    eng = org.people["eng"]
+    en = my_duties_view(session, person_id=eng.id, locale="en")
+    zh = my_duties_view(session, person_id=eng.id, locale="zh-CN")
+    assert en["items"] and len(en["items"]) == len(zh["items"])
+    assert en["items"][0]["name"] != zh["items"][0]["name"]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in zh["items"][0]["name"])
+    assert "本人" in zh["items"][0]["text"]

@@ -15,6 +15,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -125,17 +126,22 @@ def register_evidence_source(source: EvidenceSource) -> None:
     _REGISTERED[source.key] = source
 
 
-def evidence_sources() -> list[EvidenceSource]:
-    """Every registered source: ``SOURCES`` of each ``keyguard.**.evidence`` module, then
-    explicit registrations."""
+@lru_cache(maxsize=1)
+def _discovered() -> tuple[EvidenceSource, ...]:
     import keyguard
 
-    found: dict[str, EvidenceSource] = {}
+    found: list[EvidenceSource] = []
     for info in pkgutil.walk_packages(keyguard.__path__, prefix="keyguard."):
         if info.name.endswith(".evidence"):
             module = importlib.import_module(info.name)
-            for source in getattr(module, "SOURCES", []):
-                found[source.key] = source
+            found.extend(getattr(module, "SOURCES", []))
+    return tuple(found)
+
+
+def evidence_sources() -> list[EvidenceSource]:
+    """Every registered source: ``SOURCES`` of each ``keyguard.**.evidence`` module, then
+    explicit registrations."""
+    found = {source.key: source for source in _discovered()}
     found.update(_REGISTERED)
     return sorted(found.values(), key=lambda s: s.key)
 
