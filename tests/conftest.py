@@ -9,6 +9,7 @@ the run instead of skipping.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -93,14 +94,26 @@ def _pg_database(worker: str) -> str:
     return f"{root}/{name}"
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file per test worker; each test gets a copy (migrating takes
+    seconds, copying milliseconds)."""
+    path = tmp_path_factory.mktemp("migrated") / "keyguard.db"
+    eng = db_engine.make_engine(f"sqlite:///{path}")
+    upgrade(eng)
+    with eng.begin() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    eng.dispose()
+    return path
+
+
 @pytest.fixture
-def db_url(db_kind: str, home: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+def db_url(db_kind: str, home: Path, monkeypatch: pytest.MonkeyPatch, migrated_sqlite: Path) -> str:
     """A migrated, empty records database of kind ``db_kind``; also set as the home's URL."""
     if db_kind == "sqlite":
-        url = f"sqlite:///{home / 'keyguard.db'}"
-        eng = db_engine.make_engine(url)
-        upgrade(eng)
-        eng.dispose()
+        target = home / "keyguard.db"
+        shutil.copyfile(migrated_sqlite, target)
+        url = f"sqlite:///{target}"
     else:
         url = _pg_database(os.environ.get("PYTEST_XDIST_WORKER", "gw0"))
     monkeypatch.setenv("KEYGUARD_DATABASE_URL", url)

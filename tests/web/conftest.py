@@ -12,9 +12,7 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -22,9 +20,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from keyguard import config
-from keyguard.db.engine import make_engine
-from keyguard.db.migrate import upgrade
 from keyguard.db.session import session_scope
 from keyguard.identity.auth import SESSION_COOKIE
 from keyguard.identity.models import Account
@@ -34,31 +29,6 @@ from keyguard.web.app import create_app
 from .prepared import World, build_world
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@pytest.fixture(scope="session")
-def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One migrated SQLite file per test session; each test gets a copy (migrating takes
-    seconds, copying milliseconds)."""
-    path = tmp_path_factory.mktemp("migrated") / "keyguard.db"
-    eng = make_engine(f"sqlite:///{path}")
-    upgrade(eng)
-    with eng.begin() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    eng.dispose()
-    return path
-
-
-@pytest.fixture
-def db_url(db_kind: str, home: Path, monkeypatch: pytest.MonkeyPatch, migrated_sqlite: Path) -> str:
-    """Overrides the root ``db_url`` for web tests: a copy of the migrated template."""
-    assert db_kind == "sqlite", "web tests run on SQLite (PostgreSQL is covered below them)"
-    target = home / "keyguard.db"
-    shutil.copyfile(migrated_sqlite, target)
-    url = f"sqlite:///{target}"
-    monkeypatch.setenv("KEYGUARD_DATABASE_URL", url)
-    config.reset_settings()
-    return url
 
 
 @pytest.fixture
