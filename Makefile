@@ -9,7 +9,7 @@ DEMO_HOME ?= $(CURDIR)/demo-home
 DEMO_ARGS ?=
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test test-fast lint bench fmt clean pg-start pg-stop babel
+.PHONY: demo test test-fast lint bench fmt clean pg-start pg-stop babel install
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -46,6 +46,10 @@ fmt: $(VENV)/.installed
 ## make bench: speed and quality figures (prints the commands that made them)
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## make babel: extract UI strings into the catalogues (then fill the Chinese entries)
+babel: $(VENV)/.installed
+	$(BIN)/python -m keyguard.web.i18n
 
 pg-start:
 	@.ci/pg.sh start

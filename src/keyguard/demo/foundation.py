@@ -33,11 +33,13 @@ def _pick_people(session, unit: Unit) -> dict[str, Person | None]:  # type: igno
     """Choose demo people from the data: a security-office member, a department head with
     reports, and an ordinary employee — found by their records, not by fixed names."""
     active = select(Person).where(Person.unit_id == unit.id, Person.status == "active")
-    security = session.scalars(
-        active.join(OrgNode, OrgNode.id == Person.department_id)
-        .where(func.lower(OrgNode.name).like("%security%"))
-        .order_by(Person.staff_id)
-    ).first()
+    security = list(
+        session.scalars(
+            active.join(OrgNode, OrgNode.id == Person.department_id)
+            .where(func.lower(OrgNode.name).like("%security%"))
+            .order_by(Person.staff_id)
+        )
+    )
     managers = (
         select(Person.manager_id, func.count().label("n"))
         .where(Person.unit_id == unit.id, Person.manager_id.is_not(None))
@@ -58,7 +60,22 @@ def _pick_people(session, unit: Unit) -> dict[str, Person | None]:  # type: igno
         ).first()
         or session.scalars(active.order_by(Person.staff_id)).first()
     )
-    return {"security_officer": security, "department_head": head, "employee": employee}
+    chosen = {
+        "security_officer": security[0] if security else None,
+        "department_head": head,
+        "employee": employee,
+    }
+    used = {p.id for p in chosen.values() if p is not None}
+    # analysts and the auditor are staff too: prefer other security-office members
+    spare = [p for p in security[1:] if p.id not in used]
+    spare += [
+        p
+        for p in session.scalars(active.order_by(Person.staff_id.desc())).all()
+        if p.id not in used and p not in spare
+    ]
+    for key in ("analyst", "analyst2", "auditor"):
+        chosen[key] = spare.pop(0) if spare else None
+    return chosen
 
 
 def step_accounts(ctx: DemoContext) -> None:
@@ -80,11 +97,11 @@ def step_accounts(ctx: DemoContext) -> None:
             ("admin", None, None),
             ("security_officer", unit.id, people["security_officer"]),
             ("department_head", unit.id, people["department_head"]),
-            ("analyst", unit.id, None),
-            ("analyst2", unit.id, None),
+            ("analyst", unit.id, people["analyst"]),
+            ("analyst2", unit.id, people["analyst2"]),
             ("employee", unit.id, people["employee"]),
             ("supervisor", None, None),
-            ("auditor", unit.id, None),
+            ("auditor", unit.id, people["auditor"]),
         ]
         for key, scope, person in specs:
             role = "analyst" if key == "analyst2" else key
