@@ -3,8 +3,9 @@
 For each item: a reminder to the person when it falls due within the reminder window and
 again when it is overdue; after ``escalate_after_days`` overdue a notice to the holder(s) of
 the position above (else the person's manager); after ``security_after_days`` a notice to
-the security office. Every notice has a dedupe key, so running the job again sends nothing
-twice. Notifications are in-app and by e-mail when an address is known.
+the security office (its officers, see :func:`security_office`). Every notice has a dedupe
+key, so running the job again sends nothing twice. Notifications are in-app and by e-mail
+when an address is known.
 """
 
 from __future__ import annotations
@@ -84,26 +85,13 @@ def managers_of(session: Session, person: Person) -> list[Person]:
 
 
 def security_office(session: Session, unit: Unit) -> list[Recipient]:
-    """People in security-office positions and accounts holding the security officer role."""
-    levels = position_levels(session, unit)
-    office = [pid for pid, lv in levels.items() if "security_office" in lv]
-    people = (
-        list(
-            session.scalars(
-                select(Person).where(
-                    Person.unit_id == unit.id,
-                    Person.position_id.in_(office),
-                    Person.status.in_(("active", "notice")),
-                )
-            )
-        )
-        if office
-        else []
-    )
-    out = recipients_for_people(session, people)
-    known = {r.account_id for r in out}
+    """Who hears for the security office: accounts holding the security officer role in the
+    unit; without any, the heads of the security office (its leadership or department-level
+    positions); without those, everyone in a security-office position."""
     account = Base.metadata.tables["account"]
     roles = Base.metadata.tables["role_assignment"]
+    out: list[Recipient] = []
+    known: set[int] = set()
     for aid, pid, email in session.execute(
         select(account.c.id, account.c.person_id, account.c.email)
         .join(roles, roles.c.account_id == account.c.id)
@@ -112,11 +100,36 @@ def security_office(session: Session, unit: Unit) -> list[Recipient]:
             roles.c.unit_id == unit.id,
             account.c.is_active.is_(True),
         )
+        .order_by(account.c.id)
     ):
         if aid not in known:
             out.append(Recipient(pid, aid, email))
             known.add(aid)
-    return out
+    if out:
+        return out
+    levels = position_levels(session, unit)
+    office = {pid for pid, lv in levels.items() if "security_office" in lv}
+    if not office:
+        return []
+    members = list(
+        session.scalars(
+            select(Person).where(
+                Person.unit_id == unit.id,
+                Person.position_id.in_(office),
+                Person.status.in_(("active", "notice")),
+            )
+        )
+    )
+    heads = {
+        p.id
+        for p in session.scalars(
+            select(Position).where(
+                Position.id.in_(office), Position.level.in_(("leadership", "department"))
+            )
+        )
+    }
+    chosen = [p for p in members if p.position_id in heads] or members
+    return recipients_for_people(session, chosen)
 
 
 def _what(item: DutyItem) -> str:
