@@ -61,8 +61,30 @@ def invalid_utf8(chunk: LineChunk, arr: np.ndarray) -> np.ndarray:
     return bad
 
 
+def _trim(arr: np.ndarray, begin: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Field bounds without leading and trailing spaces and tabs."""
+    if len(arr) == 0:
+        return begin, end
+    last = len(arr) - 1
+    begin, end = begin.copy(), end.copy()
+    active = np.arange(len(begin))
+    while len(active):
+        b = begin[active]
+        blank = (b < end[active]) & np.isin(arr[np.minimum(b, last)], (32, 9))
+        active = active[blank]
+        begin[active] += 1
+    active = np.arange(len(end))
+    while len(active):
+        e = end[active]
+        blank = (e > begin[active]) & np.isin(arr[np.maximum(e - 1, 0)], (32, 9))
+        active = active[blank]
+        end[active] -= 1
+    return begin, end
+
+
 def split_fields(chunk: LineChunk, layout: Layout, header_lines: int) -> pa.Table:
-    """``line_no``, ``a_reason`` and ``f1..fk`` for every non-blank data line of a chunk."""
+    """``line_no``, ``a_reason`` and ``f1..fk`` (without surrounding spaces) for every
+    non-blank data line of a chunk."""
     data = chunk.data
     arr = np.frombuffer(data, dtype=np.uint8)
     starts, ends = chunk.starts, chunk.ends
@@ -124,7 +146,6 @@ def split_fields(chunk: LineChunk, layout: Layout, header_lines: int) -> pa.Tabl
             end = c_ext[np.minimum(ci_r + j, len(commas))]
         else:
             end = ends[rows]
-        begin = np.where(good, begin, 0)
-        end = np.where(good, end, 0)
+        begin, end = _trim(arr, np.where(good, begin, 0), np.where(good, end, 0))
         cols[f"f{j + 1}"] = string_views(data, windows, begin, end)
     return pa.table(cols)

@@ -30,11 +30,11 @@ def field_names(layout: Layout) -> list[str]:
 
 def _act(expr: str, mapping: dict[str, str]) -> str:
     whens = " ".join(f"WHEN {_q(k)} THEN {_q(v)}" for k, v in mapping.items())
-    return f"(CASE lower(trim({expr})) {whens} END)"
+    return f"(CASE lower({expr}) {whens} END)"
 
 
 def _bool(expr: str) -> str:
-    return f"(CASE lower(trim({expr})) WHEN 'true' THEN true WHEN 'false' THEN false END)"
+    return f"(CASE lower({expr}) WHEN 'true' THEN true WHEN 'false' THEN false END)"
 
 
 def _items(expr: str) -> str:
@@ -43,50 +43,43 @@ def _items(expr: str) -> str:
     return f"list_filter({parts}, lambda x: x <> '')"
 
 
-def _recipients() -> str:
-    return _items("lower(f5 || ';' || f6 || ';' || f7)")
-
-
 def _attachments(expr: str) -> str:
-    items = _items(expr)
     return (
-        f"list_transform({items}, lambda x: struct_pack("
+        f"list_transform({_items(expr)}, lambda x: struct_pack("
         r"name := coalesce(nullif(regexp_extract(x, '^(.*)\((\d+)\)$', 1), ''), x), "
         r"size := TRY_CAST(nullif(regexp_extract(x, '\((\d+)\)$', 1), '') AS BIGINT)))"
     )
 
 
 def _columns(layout: Layout) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """Pre-event expressions and (condition, reason) checks of a layout, over f1..fk."""
+    """Pre-event expressions over the (trimmed) fields ``f1..fk``, and (condition, reason)
+    checks over those expressions' names (and the fields, for the messages)."""
     c: dict[str, str] = {
-        "event_id": "nullif(trim(f1), '')",
-        "t_local": f"try_strptime(trim(f2), '{DATE_FORMAT}')",
-        "source_user": "nullif(trim(f3), '')",
-        "host": "nullif(trim(f4), '')",
+        "event_id": "nullif(f1, '')",
+        "t_local": f"try_strptime(f2, '{DATE_FORMAT}')",
+        "source_user": "nullif(f3, '')",
+        "host": "nullif(f4, '')",
         "category": _q(layout.kind),
-        "activity": "NULL",
-        "object": "NULL",
-        "url": "NULL",
-        "size": "NULL",
-        "to_removable": "NULL",
-        "from_removable": "NULL",
-        "sender": "NULL",
-        "recipients": "NULL",
-        "attachments": "NULL",
-        "attachment_count": "NULL",
+        "activity": "CAST(NULL AS VARCHAR)",
+        "object": "CAST(NULL AS VARCHAR)",
+        "url": "CAST(NULL AS VARCHAR)",
+        "size": "CAST(NULL AS BIGINT)",
+        "to_removable": "CAST(NULL AS BOOLEAN)",
+        "from_removable": "CAST(NULL AS BOOLEAN)",
+        "sender": "CAST(NULL AS VARCHAR)",
+        "recipients": "CAST(NULL AS VARCHAR[])",
+        "attachments": "CAST(NULL AS STRUCT(name VARCHAR, size BIGINT)[])",
+        "attachment_count": "CAST(NULL AS SMALLINT)",
     }
     checks = [
-        ("nullif(trim(f1), '') IS NULL", "'missing id'"),
-        (
-            f"try_strptime(trim(f2), '{DATE_FORMAT}') IS NULL",
-            f"'bad date ' || {shown('f2')} || ' (expected MM/DD/YYYY HH:MM:SS)'",
-        ),
-        ("nullif(trim(f3), '') IS NULL", "'missing user'"),
+        ("event_id IS NULL", "'missing id'"),
+        ("t_local IS NULL", f"'bad date ' || {shown('f2')} || ' (expected MM/DD/YYYY HH:MM:SS)'"),
+        ("source_user IS NULL", "'missing user'"),
     ]
 
     def activity(col: str, mapping: dict[str, str]) -> None:
         c["activity"] = _act(col, mapping)
-        checks.append((f"{c['activity']} IS NULL", f"'unknown activity ' || {shown(col)}"))
+        checks.append(("activity IS NULL", f"'unknown activity ' || {shown(col)}"))
 
     kind, r4 = layout.kind, layout.variant == "r4.2"
     if kind == "logon":
@@ -94,8 +87,8 @@ def _columns(layout: Layout) -> tuple[dict[str, str], list[tuple[str, str]]]:
     elif kind == "device":
         activity("f5" if r4 else "f6", {"connect": "connect", "disconnect": "disconnect"})
     elif kind == "file":
-        c["object"] = "nullif(trim(f5), '')"
-        checks.append(("nullif(trim(f5), '') IS NULL", "'missing filename'"))
+        c["object"] = "nullif(f5, '')"
+        checks.append(("object IS NULL", "'missing filename'"))
         if r4:  # r4.2 lists copies to removable media only
             c.update(activity="'copy'", to_removable="true", from_removable="false")
         else:
@@ -109,38 +102,32 @@ def _columns(layout: Layout) -> tuple[dict[str, str], list[tuple[str, str]]]:
                 },
             )
             c["to_removable"], c["from_removable"] = _bool("f7"), _bool("f8")
-            checks.append((f"{_bool('f7')} IS NULL", f"'bad to_removable_media ' || {shown('f7')}"))
+            checks.append(("to_removable IS NULL", f"'bad to_removable_media ' || {shown('f7')}"))
             checks.append(
-                (f"{_bool('f8')} IS NULL", f"'bad from_removable_media ' || {shown('f8')}")
+                ("from_removable IS NULL", f"'bad from_removable_media ' || {shown('f8')}")
             )
     elif kind == "email":
         size, att = ("f9", "f10") if r4 else ("f10", "f11")
         if r4:
             c["activity"] = "'send'"
-            c["attachment_count"] = "TRY_CAST(trim(f10) AS SMALLINT)"
+            c["attachment_count"] = "TRY_CAST(f10 AS SMALLINT)"
             checks.append(
                 (
-                    "coalesce(TRY_CAST(trim(f10) AS SMALLINT) < 0, true)",
+                    "coalesce(attachment_count < 0, true)",
                     f"'bad attachments count ' || {shown('f10')}",
                 )
             )
         else:
             activity("f9", {"send": "send", "view": "view"})
-            c["attachments"] = _attachments(att)
-            c["attachment_count"] = f"CAST(len({_attachments(att)}) AS SMALLINT)"
-        c["size"] = f"TRY_CAST(trim({size}) AS BIGINT)"
-        checks.append(
-            (
-                f"coalesce(TRY_CAST(trim({size}) AS BIGINT) < 0, true)",
-                f"'bad size ' || {shown(size)}",
-            )
-        )
-        c["sender"] = "nullif(lower(trim(f8)), '')"
-        c["recipients"] = _recipients()
+            c["attachments"] = f"CASE WHEN {att} = '' THEN [] ELSE {_attachments(att)} END"
+        c["size"] = f"TRY_CAST({size} AS BIGINT)"
+        checks.append(("coalesce(size < 0, true)", f"'bad size ' || {shown(size)}"))
+        c["sender"] = "nullif(lower(f8), '')"
+        c["recipients"] = _items("lower(f5 || ';' || f6 || ';' || f7)")
     elif kind == "http":
-        c["url"] = "nullif(trim(f5), '')"
-        checks.append(("nullif(trim(f5), '') IS NULL", "'missing url'"))
-        checks.append(("contains(trim(f5), ' ')", "'bad url (it contains spaces)'"))
+        c["url"] = "nullif(f5, '')"
+        checks.append(("url IS NULL", "'missing url'"))
+        checks.append(("contains(url, ' ')", "'bad url (it contains spaces)'"))
         if r4:
             c["activity"] = "'visit'"
         else:
@@ -154,19 +141,25 @@ def stage_b_sql(layout: Layout, fields: str) -> str:
     """Pre-events from relation ``fields`` (stage A's columns), times turned into UTC."""
     cols, checks = _columns(layout)
     reasons = " ".join(f"WHEN {cond} THEN {why}" for cond, why in checks)
-    select = ",\n      ".join(f"{expr} AS {name}" for name, expr in cols.items())
+    select = ",\n        ".join(f"{expr} AS {name}" for name, expr in cols.items())
     offset = tz.offset_sql("b.t_local", "z", "b")
+    count = (
+        "CAST(len(b.attachments) AS SMALLINT)"
+        if layout.kind == "email" and layout.variant != "r4.2"
+        else "b.attachment_count"
+    )
     return f"""
-    SELECT b.line_no, b.reason, CAST(NULL AS VARCHAR) AS raw_kept,
+    SELECT b.line_no,
+      coalesce(b.a_reason, CASE {reasons} END) AS reason,
+      CAST(NULL AS VARCHAR) AS raw_kept,
       b.event_id, CAST(NULL AS VARCHAR) AS content_hash,
       b.t_local - to_seconds({offset}) AS time_utc,
       b.source_user, b.host, b.category, b.activity, b.object, b.url, b.size,
-      b.to_removable, b.from_removable, b.sender, b.recipients,
-      CAST(b.attachments AS STRUCT(name VARCHAR, size BIGINT)[]) AS attachments,
-      CAST(b.attachment_count AS SMALLINT) AS attachment_count
+      b.to_removable, b.from_removable, b.sender, b.recipients, b.attachments,
+      {count} AS attachment_count
     FROM (
-      SELECT line_no, coalesce(a_reason, CASE {reasons} END) AS reason,
-      {select}
+      SELECT line_no, a_reason, {", ".join(field_names(layout))},
+        {select}
       FROM {fields}
     ) b
     LEFT JOIN tz_src z ON z.d = CAST(b.t_local AS DATE)
@@ -177,8 +170,8 @@ def decoy_sql(fields: str) -> str:
     """Decoy rows (``decoy_filename,pc``) from stage A's columns."""
     return f"""
     SELECT line_no, CAST(NULL AS VARCHAR) AS raw_kept,
-      coalesce(a_reason, CASE WHEN nullif(trim(f1), '') IS NULL THEN 'missing decoy_filename'
-                              WHEN nullif(trim(f2), '') IS NULL THEN 'missing pc' END) AS reason,
-      nullif(trim(f2), '') AS host, nullif(trim(f1), '') AS path
+      coalesce(a_reason, CASE WHEN f1 = '' THEN 'missing decoy_filename'
+                              WHEN f2 = '' THEN 'missing pc' END) AS reason,
+      nullif(f2, '') AS host, nullif(f1, '') AS path
     FROM {fields}
     """

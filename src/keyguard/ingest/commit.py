@@ -1,93 +1,90 @@
-"""Phase 2 of a run: deduplicate the staged events per unit and local day against what the
-store already holds and against each other, write each day's new events as one complete
-Parquet file in the staging folder, then move the files into the store one by one with an
-atomic rename. A crash at any point leaves every partition either without or with its
-whole new file; running the same ingest again adds exactly what is missing.
+"""Phase 2 of a run: per unit and local day, deduplicate the staged events against what the
+store already holds and against each other, then move complete files into the store one by
+one with an atomic rename. A crash at any point leaves every partition without or with each
+new file whole; running the same ingest again adds exactly what is missing.
 
-Days are handled in batches of at most :data:`BATCH_ROWS` staged rows (whole days), so
-memory depends on the busiest days, not on the size of the input.
+A day whose staged files hold new, distinct source ids only (the usual case for fresh data)
+is published as staged — no rewrite. Otherwise the day is rewritten once: the first
+occurrence of each id (by file order, then line) is kept, ids already stored are dropped,
+and rows without a source id get ``<source>:<hash of the row and its position among
+identical rows of its file>``. Memory is bounded by the busiest day, not the input size.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import shutil
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from keyguard.events.schema import FIELDS
+from keyguard.events.schema import EVENT_SCHEMA
 from keyguard.events.store import DECOY_SCHEMA, EventStore, publish
 from keyguard.ingest.context import FileCounts, RunContext
-from keyguard.ingest.staging import Stager
-
-BATCH_ROWS = 400_000
+from keyguard.ingest.staging import DayFiles, Stager
 
 
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+def _ids(paths: list[Path]) -> pa.Array:
+    if not paths:
+        return pa.array([], pa.string())
+    cols = [pq.read_table(p, columns=["event_id"])["event_id"] for p in paths]
+    return pa.chunked_array([c for col in cols for c in col.chunks], pa.string()).combine_chunks()
 
 
-def _files(paths: list[Path]) -> str:
-    return "[" + ", ".join(_lit(str(p)) for p in paths) + "]"
+def _hash_ids(table: pa.Table, prefix: str) -> pa.Array:
+    """``prefix`` + hash of (row hash, position among identical rows of the same file)."""
+    seen: Counter[tuple[int, str]] = Counter()
+    out = []
+    for seq, digest in zip(
+        table["kg_seq"].to_pylist(), table["content_hash"].to_pylist(), strict=True
+    ):
+        n = seen[(seq, digest)]
+        seen[(seq, digest)] += 1
+        out.append(prefix + hashlib.sha256(f"{digest}:{n}".encode()).hexdigest()[:32])
+    return pa.array(out, pa.string())
 
 
-def plan_batches(day_rows: Counter[dt.date], limit: int = BATCH_ROWS) -> list[list[dt.date]]:
-    """Consecutive days grouped so each group holds at most ``limit`` rows (or one day)."""
-    batches: list[list[dt.date]] = []
-    current: list[dt.date] = []
-    size = 0
-    for day in sorted(day_rows):
-        n = day_rows[day]
-        if current and size + n > limit:
-            batches.append(current)
-            current, size = [], 0
-        current.append(day)
-        size += n
-    if current:
-        batches.append(current)
-    return batches
-
-
-def _stage_batch(
-    ctx: RunContext, stager: Stager, days: list[dt.date], existing: list[Path]
-) -> None:
-    con = ctx.con
-    lo, hi = days[0].isoformat(), days[-1].isoformat()
-    source = (
-        f"read_parquet({_files(stager.staged_files())}) "
-        f"WHERE local_date BETWEEN DATE {_lit(lo)} AND DATE {_lit(hi)}"
-    )
-    if stager.hashed_ids:
-        # rows without a source id: hash of the row and its position among identical rows
-        ident = (
-            f"coalesce(event_id, {_lit(ctx.id_prefix)} || substr(sha256(content_hash || ':' || "
-            "CAST(row_number() OVER (PARTITION BY file_seq, content_hash ORDER BY source_line)"
-            " - 1 AS VARCHAR)), 1, 32))"
+def _rewrite_day(
+    ctx: RunContext,
+    day: dt.date,
+    files: DayFiles,
+    existing: list[Path],
+    dups: Counter[int],
+    out: Path,
+) -> Path | None:
+    """The day's new events, deduplicated, as one file ``out`` (None when nothing is new)."""
+    parts = []
+    for seq, path in files.files:
+        t = pq.read_table(path, schema=EVENT_SCHEMA)
+        parts.append(t.append_column("kg_seq", pa.array(np.full(t.num_rows, seq, np.int32))))
+    for seq, path in files.hashed:
+        t = pq.read_table(path)
+        t = t.append_column("kg_seq", pa.array(np.full(t.num_rows, seq, np.int32)))
+        t = t.sort_by([("kg_seq", "ascending"), ("source_line", "ascending")])
+        t = t.set_column(
+            t.schema.get_field_index("event_id"), "event_id", _hash_ids(t, ctx.id_prefix)
         )
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE kg_batch AS "
-            f"SELECT * REPLACE ({ident} AS event_id) FROM {source}"
-        )
-    else:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE kg_batch AS SELECT * FROM {source}")
-    seen = (
-        f"(SELECT DISTINCT local_date, event_id FROM read_parquet({_files(existing)}, "
-        "hive_partitioning = false, union_by_name = true))"
-        if existing
-        else "(SELECT CAST(NULL AS DATE) AS local_date, CAST(NULL AS VARCHAR) AS event_id "
-        "WHERE false)"
-    )
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE kg_ranked AS
-        SELECT b.*, (row_number() OVER (PARTITION BY b.local_date, b.event_id
-                                        ORDER BY b.file_seq, b.source_line) > 1
-                     OR e.event_id IS NOT NULL) AS kg_dup
-        FROM kg_batch b LEFT JOIN {seen} e
-          ON e.local_date = b.local_date AND e.event_id = b.event_id"""
-    )
+        parts.append(t.drop_columns(["content_hash"]))
+    table = pa.concat_tables(parts).sort_by([("kg_seq", "ascending"), ("source_line", "ascending")])
+    table = table.append_column("kg_i", pa.array(np.arange(table.num_rows, dtype=np.int64)))
+    first = table.group_by("event_id", use_threads=False).aggregate([("kg_i", "min")])
+    keep = pc.is_in(table["kg_i"], value_set=first["kg_i_min"])
+    if existing:
+        keep = pc.and_(keep, pc.invert(pc.is_in(table["event_id"], value_set=_ids(existing))))
+    dropped = table.filter(pc.invert(keep))
+    for item in pc.value_counts(dropped["kg_seq"]).to_pylist():
+        dups[int(item["values"])] += int(item["counts"])
+    kept = table.filter(keep)
+    if not kept.num_rows:
+        return None
+    kept = kept.sort_by([("time_utc", "ascending")]).select(EVENT_SCHEMA.names)
+    pq.write_table(kept.cast(EVENT_SCHEMA), out, compression="zstd")
+    return out
 
 
 def commit(ctx: RunContext, stager: Stager, counts: list[FileCounts]) -> int:
@@ -96,46 +93,36 @@ def commit(ctx: RunContext, stager: Stager, counts: list[FileCounts]) -> int:
     store = EventStore(ctx.home)
     store.ensure_schema()
     stager.close()
-    con = ctx.con
     final = ctx.staging / "final"
+    final.mkdir(parents=True, exist_ok=True)
     produced: list[tuple[Path, Path]] = []
-    dup_by_seq: Counter[int] = Counter()
-    batches = plan_batches(stager.day_rows) if stager.rows else []
-    cols = ", ".join(FIELDS)
-    done_rows = 0
-    for k, days in enumerate(batches):
-        existing = [f for d in days for f in store.files(ctx.unit, d)]
-        _stage_batch(ctx, stager, days, existing)
-        for seq, n in con.sql(
-            "SELECT file_seq, count(*) FROM kg_ranked WHERE kg_dup GROUP BY file_seq"
-        ).fetchall():
-            dup_by_seq[int(seq)] += int(n)
-        out = final / f"b{k:04d}"
-        final.mkdir(parents=True, exist_ok=True)
-        con.execute(
-            f"COPY (SELECT {cols}, strftime(local_date, '%Y-%m-%d') AS day FROM kg_ranked "
-            f"WHERE NOT kg_dup ORDER BY local_date, time_utc, event_id) TO {_lit(str(out))} "
-            "(FORMAT parquet, PARTITION_BY (day), COMPRESSION zstd)"
-        )
-        for j, path in enumerate(sorted(out.glob("day=*/*.parquet"))):
-            day = dt.date.fromisoformat(path.parent.name.removeprefix("day="))
-            dest = store.day_dir(ctx.unit, day) / f"part-{ctx.run_uid}-{k:04d}-{j}.parquet"
-            produced.append((path, dest))
-        done_rows += sum(stager.day_rows[d] for d in days)
-        ctx.report("deduplicate", done_rows, stager.rows, done_rows)
-        con.execute("DROP TABLE kg_batch; DROP TABLE kg_ranked")
+    dups: Counter[int] = Counter()
+    days = sorted(stager.days)
+    done = 0
+    for i, day in enumerate(days):
+        files = stager.days[day]
+        existing = store.files(ctx.unit, day)
+        dest = store.day_dir(ctx.unit, day)
+        paths = [p for _, p in files.files]
+        ids = _ids(paths) if not files.hashed and not existing else None
+        if ids is not None and pc.count_distinct(ids).as_py() == len(ids):
+            produced += [(p, dest / f"part-{ctx.run_uid}-{k}.parquet") for k, p in enumerate(paths)]
+        else:
+            out = _rewrite_day(ctx, day, files, existing, dups, final / f"{day}.parquet")
+            if out is not None:
+                produced.append((out, dest / f"part-{ctx.run_uid}-0.parquet"))
+        done += files.rows
+        ctx.report("deduplicate", i + 1, len(days), done)
     for i, (src, dest) in enumerate(produced, start=1):
         publish(src, dest)
         ctx.report("commit", i, len(produced), i)
     if stager.has_rejects:
-        dest = store.rejects_dir(ctx.unit) / f"{ctx.run_uid}.parquet"
-        publish(stager.rejects_path, dest)
+        publish(stager.rejects_path, store.rejects_dir(ctx.unit) / f"{ctx.run_uid}.parquet")
     _commit_decoys(ctx, store, stager, counts)
-    for seq, fc in enumerate(counts):
-        if fc.kind == "decoy":
-            continue
-        fc.duplicate = dup_by_seq.get(seq, 0)
-        fc.accepted = fc.staged - fc.duplicate
+    for fc in counts:
+        if fc.kind != "decoy":
+            fc.duplicate = dups.get(fc.seq, 0)
+            fc.accepted = fc.staged - fc.duplicate
     shutil.rmtree(final, ignore_errors=True)
     return len(produced)
 

@@ -41,6 +41,7 @@ class FileCounts:
     skipped: int = 0
     outside_retention: int = 0
     staged: int = 0  # rows written to staging; split into accepted/duplicate on commit
+    seq: int = 0  # position of the file in its run (the first occurrence of an id wins)
 
     def balanced(self) -> bool:
         rest = self.accepted + self.duplicate + self.rejected + self.skipped
@@ -63,11 +64,14 @@ class Parser(Protocol):
     kind: str
     variant: str
 
-    def tables(
-        self, ctx: RunContext, chunk: Any, counts: FileCounts, seq: int
-    ) -> Iterable[pa.Table]: ...
+    def prepare(self, chunk: Any) -> Any:
+        """Work on a chunk that needs no run state (runs on a helper thread)."""
 
-    def kept_raw(self, text: str) -> str: ...
+    def tables(self, ctx: RunContext, prepared: Any, counts: FileCounts) -> Iterable[pa.Table]:
+        """Enriched rows (events and rejects) of a prepared chunk."""
+
+    def kept_raw(self, text: str) -> str:
+        """A rejected row's text as it may be kept (content removed)."""
 
 
 @dataclass

@@ -21,8 +21,8 @@ from keyguard.events.schema import ATTACHMENT, CLASS_UID, EVENT_SCHEMA
 from keyguard.ingest import tz
 from keyguard.ingest.context import RunContext
 
-#: Host part of a URL (scheme and user optional), as RE2.
-URL_HOST_RE = r"^(?:[A-Za-z][A-Za-z0-9+.\-]*://)?(?:[^@/?#]*@)?([^:/?#]*)"
+#: Host part of a URL (scheme and user optional, no trailing dot), as RE2.
+URL_HOST_RE = r"^(?:[A-Za-z][A-Za-z0-9+.\-]*://)?(?:[^@/?#]*@)?([^:/?#]*[^:/?#.])"
 
 PRE_SCHEMA = pa.schema(
     [
@@ -48,8 +48,8 @@ PRE_SCHEMA = pa.schema(
     ]
 )
 
-#: Columns staged per event: the event schema plus the order of files and the row hash.
-STAGE_SCHEMA = pa.schema([*EVENT_SCHEMA, ("file_seq", pa.int32()), ("content_hash", pa.string())])
+#: Rows still without an event id are staged with the hash of their source record.
+STAGE_SCHEMA = pa.schema([*EVENT_SCHEMA, ("content_hash", pa.string())])
 
 
 def _class_uid_sql() -> str:
@@ -61,7 +61,7 @@ def _class_uid_sql() -> str:
 
 def enrich_sql(pre: str, ctx: RunContext) -> str:
     """SQL over relation ``pre`` giving enriched rows; parameters: ``$unit``, ``$file``,
-    ``$adapter``, ``$run``, ``$seq``, ``$inside`` (see :func:`enrich_params`)."""
+    ``$adapter``, ``$run``, ``$inside`` (see :func:`enrich_params`)."""
     inside = ctx.inside_regex()
     outside = (
         "CASE WHEN p.recipients IS NULL THEN NULL ELSE CAST(len(list_filter(p.recipients, "
@@ -83,8 +83,8 @@ def enrich_sql(pre: str, ctx: RunContext) -> str:
     local = f"p.time_utc + to_seconds({tz.offset_sql('p.time_utc', 'u', 't')})"
     return f"""
     WITH pre_host AS (
-      SELECT *, CASE WHEN url IS NOT NULL THEN nullif(rtrim(lower(
-               regexp_extract(url, '{URL_HOST_RE}', 1)), '.'), '') END AS url_host
+      SELECT *, CASE WHEN url IS NOT NULL THEN nullif(lower(
+               regexp_extract(url, '{URL_HOST_RE}', 1)), '') END AS url_host
       FROM {pre}
     )
     SELECT
@@ -107,8 +107,7 @@ def enrich_sql(pre: str, ctx: RunContext) -> str:
       p.size, p.to_removable, p.from_removable, p.sender, p.recipients,
       {outside} AS recipients_outside,
       p.attachments, p.attachment_count,
-      $file AS source_file, p.line_no AS source_line, $adapter AS adapter, $run AS ingest_run,
-      CAST($seq AS INTEGER) AS file_seq
+      $file AS source_file, p.line_no AS source_line, $adapter AS adapter, $run AS ingest_run
     FROM (
       SELECT p.*, {local} AS local_time, {register_hit} AS register_hit
       FROM pre_host p
@@ -125,13 +124,12 @@ def _normalise_url_sql(expr: str) -> str:
     return normalise_sql(expr)
 
 
-def enrich_params(ctx: RunContext, file: str, seq: int) -> dict[str, object]:
+def enrich_params(ctx: RunContext, file: str) -> dict[str, object]:
     params: dict[str, object] = {
         "unit": ctx.unit,
         "file": file,
         "adapter": ctx.adapter,
         "run": ctx.run_uid,
-        "seq": seq,
     }
     inside = ctx.inside_regex()
     if inside:

@@ -16,9 +16,10 @@ from __future__ import annotations
 import hashlib
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -27,6 +28,8 @@ MAX_LINE = 4 << 20
 KEEP_OF_LONG = 4096
 BOM = b"\xef\xbb\xbf"
 NL, CR = 10, 13
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def is_blank(line: bytes) -> bool:
@@ -215,6 +218,47 @@ class LineSource:
                     q.get_nowait()
                 except queue.Empty:
                     thread.join(0.05)
+
+
+def prefetch(items: Iterator[T], fn: Callable[[T], R], depth: int = 2) -> Iterator[R]:
+    """``fn`` applied to ``items`` on a helper thread, ``depth`` results ahead of the
+    consumer (numpy and Arrow release the GIL, so this overlaps with the consumer's work)."""
+    q: queue.Queue[tuple[R] | BaseException | None] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for item in items:
+                result = (fn(item),)
+                while not stop.is_set():
+                    try:
+                        q.put(result, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(None)
+        except BaseException as exc:  # handed to the consumer, re-raised there
+            q.put(exc)
+
+    thread = threading.Thread(target=work, name="ingest prepare", daemon=True)
+    thread.start()
+    try:
+        while True:
+            got = q.get()
+            if got is None:
+                return
+            if isinstance(got, BaseException):
+                raise got
+            yield got[0]
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                thread.join(0.05)
 
 
 def head_lines(path: Path, limit: int = 20, max_bytes: int = 1 << 20) -> list[bytes]:

@@ -1,23 +1,40 @@
 """Phase 1 of a run: rows of every file go to a private staging folder
-(``<home>/runs/ingest-<run>/``) — events to one Parquet file with a row group per chunk
-(sorted by local day, so phase 2 reads one range of days at a time), rejects to another —
-while the per-file counts are kept. Nothing here is visible to readers of the store."""
+(``<home>/runs/ingest-<run>/``) — events to one Parquet file per input file and local day,
+already in the store's schema (so phase 2 can often move them into place unchanged),
+rejects to one file — while the per-file counts are kept. Nothing here is visible to
+readers of the store. At most :data:`MAX_OPEN` day files are open at once; a day seen
+again later gets another file."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+import itertools
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from keyguard.events.schema import EVENT_SCHEMA
 from keyguard.events.store import DECOY_SCHEMA, REJECT_SCHEMA
 from keyguard.ingest.context import FileCounts, RunContext
 from keyguard.ingest.enrich import STAGE_SCHEMA, Categoriser, keep_predicate_urls
 
 MAX_RAW = 1000
+MAX_OPEN = 32
+
+
+@dataclass
+class DayFiles:
+    """Staged files of one local day: ``(file_seq, path)``; ``hashed`` ones still need
+    their event ids (rows without a source id, in :data:`STAGE_SCHEMA`)."""
+
+    files: list[tuple[int, Path]] = field(default_factory=list)
+    hashed: list[tuple[int, Path]] = field(default_factory=list)
+    rows: int = 0
 
 
 class Stager:
@@ -27,14 +44,12 @@ class Stager:
         self.ctx = ctx
         self.dir = ctx.staging
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.events_path = self.dir / "events.parquet"
         self.rejects_path = self.dir / "rejects.parquet"
-        self._events: pq.ParquetWriter | None = None
         self._rejects: pq.ParquetWriter | None = None
-        self.day_rows: Counter[dt.date] = Counter()
+        self._open: OrderedDict[tuple[int, dt.date, bool], pq.ParquetWriter] = OrderedDict()
+        self.days: dict[dt.date, DayFiles] = {}
         self.rows = 0
         self.reject_rows = 0
-        self.hashed_ids = False
         self.decoys: list[pa.Table] = []
         self.categoriser = Categoriser()
 
@@ -91,16 +106,45 @@ class Stager:
         staged = pa.table(
             {f.name: ok[f.name].cast(f.type) for f in STAGE_SCHEMA}, schema=STAGE_SCHEMA
         )
-        staged = staged.sort_by([("local_date", "ascending")])
-        if self._events is None:
-            self._events = pq.ParquetWriter(self.events_path, STAGE_SCHEMA, compression="lz4")
-        self._events.write_table(staged)
-        for item in pc.value_counts(staged["local_date"]).to_pylist():
-            self.day_rows[item["values"]] += item["counts"]
-        if not self.hashed_ids and pc.any(pc.is_null(staged["event_id"])).as_py():
-            self.hashed_ids = True
-        fc.staged += staged.num_rows
-        self.rows += staged.num_rows
+        hashed = pc.is_null(staged["event_id"])
+        if pc.any(hashed).as_py():
+            self._write_days(fc.seq, staged.filter(hashed), hashed=True)
+            staged = staged.filter(pc.invert(hashed))
+        if staged.num_rows:
+            self._write_days(
+                fc.seq, staged.select(EVENT_SCHEMA.names).cast(EVENT_SCHEMA), hashed=False
+            )
+        fc.staged += ok.num_rows
+        self.rows += ok.num_rows
+
+    def _writer(self, seq: int, day: dt.date, hashed: bool) -> pq.ParquetWriter:
+        key = (seq, day, hashed)
+        writer = self._open.get(key)
+        if writer is not None:
+            self._open.move_to_end(key)
+            return writer
+        if len(self._open) >= MAX_OPEN:
+            _, oldest = self._open.popitem(last=False)
+            oldest.close()
+        entry = self.days.setdefault(day, DayFiles())
+        group = entry.hashed if hashed else entry.files
+        tag = "-h" if hashed else ""
+        path = self.dir / f"s{seq:03d}-{day.isoformat()}-{len(group)}{tag}.parquet"
+        group.append((seq, path))
+        writer = pq.ParquetWriter(
+            path, STAGE_SCHEMA if hashed else EVENT_SCHEMA, compression="zstd"
+        )
+        self._open[key] = writer
+        return writer
+
+    def _write_days(self, seq: int, table: pa.Table, *, hashed: bool) -> None:
+        table = table.sort_by([("local_date", "ascending")])
+        days = table["local_date"].combine_chunks().cast(pa.int32()).to_numpy(zero_copy_only=False)
+        cuts = [0, *(np.flatnonzero(np.diff(days)) + 1).tolist(), len(days)]
+        for a, b in itertools.pairwise(cuts):
+            day = dt.date(1970, 1, 1) + dt.timedelta(days=int(days[a]))
+            self._writer(seq, day, hashed).write_table(table.slice(a, b - a))
+            self.days[day].rows += b - a
 
     def add_decoys(self, fc: FileCounts, table: pa.Table) -> None:
         ok = self._split(fc, table)
@@ -127,14 +171,13 @@ class Stager:
         fc.skipped += rows
 
     def close(self) -> None:
-        for writer in (self._events, self._rejects):
-            if writer is not None:
-                writer.close()
-        self._events = self._rejects = None
+        for writer in self._open.values():
+            writer.close()
+        self._open.clear()
+        if self._rejects is not None:
+            self._rejects.close()
+            self._rejects = None
 
     @property
     def has_rejects(self) -> bool:
         return self.rejects_path.exists() and self.reject_rows > 0
-
-    def staged_files(self) -> list[Path]:
-        return [self.events_path] if self.rows else []

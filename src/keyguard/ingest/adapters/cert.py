@@ -36,29 +36,32 @@ class CertParser:
         self.name = name
         self._sql: dict[str, str] = {}
 
-    def _run(self, ctx: RunContext, fields: str, seq: int) -> pa.Table:
+    def _run(self, ctx: RunContext, fields: str) -> pa.Table:
         if fields not in self._sql:
             self._sql[fields] = (
                 decoy_sql(fields)
                 if self.kind == "decoy"
                 else enrich_sql(f"({stage_b_sql(self.layout, fields)})", ctx)
             )
-        params = {} if self.kind == "decoy" else enrich_params(ctx, self.name, seq)
+        params = {} if self.kind == "decoy" else enrich_params(ctx, self.name)
         return ctx.con.sql(self._sql[fields], params=params).to_arrow_table()
 
+    def prepare(self, chunk: LineChunk) -> tuple[LineChunk, pa.Table]:
+        return chunk, split_fields(chunk, self.layout, self.header_lines)
+
     def tables(
-        self, ctx: RunContext, chunk: LineChunk, counts: FileCounts, seq: int
+        self, ctx: RunContext, prepared: tuple[LineChunk, pa.Table], counts: FileCounts
     ) -> Iterator[pa.Table]:
-        fields = split_fields(chunk, self.layout, self.header_lines)
+        chunk, fields = prepared
         fallback = pc.fill_null(pc.equal(fields["a_reason"], CSV_FALLBACK), False)
         quoted: list[int] = []
         if pc.any(fallback).as_py():
             quoted = pc.filter(fields["line_no"], fallback).to_pylist()
         ctx.con.register("kg_fields", fields)
-        yield self._with_raw(self._run(ctx, FAST_ROWS, seq), chunk)
+        yield self._with_raw(self._run(ctx, FAST_ROWS), chunk)
         if quoted:
             ctx.con.register("kg_csv_rows", self.csv_rows(chunk, quoted))
-            yield self._with_raw(self._run(ctx, "kg_csv_rows", seq), chunk)
+            yield self._with_raw(self._run(ctx, "kg_csv_rows"), chunk)
 
     def _with_raw(self, table: pa.Table, chunk: LineChunk) -> pa.Table:
         """Fill ``raw_kept`` of rejected rows with the row minus its content."""
@@ -97,7 +100,7 @@ class CertParser:
                 short = len(fields) < width if self.layout.content else len(fields) != width
                 if short:
                     reason = f"expected {width} columns, found {len(fields)}"
-            fields = (fields + [""] * len(names))[: len(names)]
+            fields = ([f.strip(" \t") for f in fields] + [""] * len(names))[: len(names)]
             out["line_no"].append(number)
             out["a_reason"].append(reason)
             for n, value in zip(names, fields, strict=True):

@@ -84,9 +84,10 @@ class MappedParser:
         return text[:RAW_PREVIEW]
 
     # -- chunks ---------------------------------------------------------------------------
-    def tables(
-        self, ctx: RunContext, chunk: LineChunk, counts: FileCounts, seq: int
-    ) -> Iterator[pa.Table]:
+    def prepare(self, chunk: LineChunk) -> LineChunk:
+        return chunk
+
+    def tables(self, ctx: RunContext, chunk: LineChunk, counts: FileCounts) -> Iterator[pa.Table]:
         rows: list[dict[str, Any]] = []
         numbers = chunk.line_no.tolist()
         for line_no, raw, long in zip(numbers, chunk.lines(), chunk.too_long.tolist(), strict=True):
@@ -134,7 +135,7 @@ class MappedParser:
         ctx.con.register("pre_rows", pa.Table.from_pylist(rows, schema=PRE_SCHEMA))
         if self._sql is None:
             self._sql = enrich_sql("pre_rows", ctx)
-        yield ctx.con.sql(self._sql, params=enrich_params(ctx, self.name, seq)).to_arrow_table()
+        yield ctx.con.sql(self._sql, params=enrich_params(ctx, self.name)).to_arrow_table()
 
 
 def _columns(spec: MappingSpec, path: Path) -> tuple[list[str], int]:
