@@ -43,6 +43,27 @@ def _shared(c: Ctx, positive: bool) -> None:
 
 
 @case(
+    "shared-machine",
+    one(
+        lambda f: f.subject_key == "host:pc-l" and f.details["users"] == 3 and len(f.evidence) == 3
+    ),
+)
+def _shared_machine(c: Ctx, positive: bool) -> None:
+    c.w.people["FIN001"].job_title = "ITAdmin"  # administrators are not counted
+    third = "HEAD001" if positive else "FIN001"
+    b.write_events(
+        c.home,
+        c.w.unit.code,
+        [
+            b.ev(user, "PC-L", f"2026-06-15T{9 + i:02d}:00:00")
+            for i, user in enumerate(("ENG001", "ENG002", third))
+        ]
+        + [b.ev("ACC001", "PC-M", "2026-06-15T09:00:00")],
+    )
+    _baseline(c)
+
+
+@case(
     "generic-account-name", one(lambda f: f.subject_key == "user:admin01" and f.evidence_total == 3)
 )
 def _generic(c: Ctx, positive: bool) -> None:

@@ -123,6 +123,81 @@ def concurrent_hosts(ctx: QueryContext, p: dict[str, Any]) -> list[Hit]:
 
 
 @query(
+    "events.shared_hosts",
+    title="Machines several people log on to",
+    inputs=("events",),
+    params={
+        "min_users": Param("int", 3, "Distinct accounts logging on before it counts", 2),
+        "days": Param("int", 30, "Look at the last N days of events", 1, 3650),
+        "exclude_job_titles": Param(
+            "list",
+            list(PRIVILEGED_TITLES),
+            "Accounts of people whose job title contains one of these are not counted",
+        ),
+    },
+)
+def shared_hosts(ctx: QueryContext, p: dict[str, Any]) -> list[Hit]:
+    d0, d1 = ctx.window(p["days"])
+    skip = [_norm(t) for t in p["exclude_job_titles"] if _norm(t)]
+    rows = ctx.rows(
+        f"""
+        WITH l AS (
+            SELECT lower(host) AS hk, {USER_KEY} AS k, {EVENT_SELECT}, time_utc AS t,
+                   row_number() OVER (PARTITION BY lower(host), {USER_KEY} ORDER BY time_utc)
+                       AS n,
+                   count(*) OVER (PARTITION BY lower(host), {USER_KEY}) AS logons,
+                   count(DISTINCT {USER_KEY}) OVER (PARTITION BY lower(host)) AS users
+            FROM events
+            WHERE category = 'logon' AND activity = 'logon' AND host IS NOT NULL
+              AND source_user IS NOT NULL AND local_date BETWEEN $d0 AND $d1
+        )
+        SELECT * FROM l WHERE n = 1 AND users >= $min_users ORDER BY hk, logons DESC, k
+        """,
+        d0=d0,
+        d1=d1,
+        min_users=p["min_users"],
+    )
+    flagged = {
+        h.name_key: h for h in ctx.session.scalars(select(Host).where(Host.unit_id == ctx.unit.id))
+    }
+    hits = []
+    for hk, users in sorted(_by_user(rows, "hk").items()):
+        counted = []
+        for r in users:
+            person = ctx.who_user(r["source_user"])[2]
+            title = _norm(person.job_title or "") if person else ""
+            if not (title and any(t in title for t in skip)):
+                counted.append((r, person))
+        if len(counted) < p["min_users"]:
+            continue
+        host = flagged.get(hk)
+        main = counted[0][1]
+        owner = (
+            ctx.people().get(host.assigned_person_id) if host and host.assigned_person_id else main
+        )
+        note = " (registered as shared)" if host is not None and host.shared else ""
+        text = (
+            f"Machine {users[0]['host']}{note} was logged on to by {len(counted)} accounts "
+            f"between {d0} and {d1}: "
+        )
+        labels = [ctx.who_user(r["source_user"])[:2] for r, _ in counted]
+        capped, total = ctx.cap([{**event_row(r), "logons": int(r["logons"])} for r, _ in counted])
+        hits.append(
+            Hit(
+                key=f"host:{hk}",
+                subject=text + ", ".join(x for x, _ in labels[:8]),
+                subject_masked=text + ", ".join(y for _, y in labels[:8]),
+                evidence=capped,
+                evidence_total=total,
+                department_id=owner.department_id if owner else None,
+                owner={"person_id": owner.id if owner else None},
+                details={"users": len(counted), "registered_shared": bool(host and host.shared)},
+            )
+        )
+    return hits
+
+
+@query(
     "events.generic_names",
     title="Generic or shared account names in the logs",
     inputs=("events",),
