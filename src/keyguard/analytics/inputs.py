@@ -19,9 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keyguard.analytics.days import NEVER, day_no
-from keyguard.records.org.models import OrgNode, Person, PersonVersion, Unit
+from keyguard.records.org.models import OrgNode, Person, PersonVersion, Position, Unit
 
 _DEPARTING_STATUSES = ("notice", "left")
+#: Positions whose holders count as privileged (as in the personnel priority groups).
+PRIVILEGED_LEVELS = ("leadership", "security_office")
 
 
 def user_key(source_user: str) -> str:
@@ -168,6 +170,11 @@ def _name_parts(full_name: str) -> tuple[str, str] | None:
 def people_tables(session: Session, unit: Unit, cfg: dict[str, Any], inputs: Inputs) -> None:
     """People facts as known day by day: department, title, projects, departing, privileged,
     personal addresses and names (for the personal-address heuristic)."""
+    levels = dict(
+        session.execute(
+            select(Position.id, Position.level).where(Position.unit_id == unit.id)
+        ).all()
+    )
     depts = {
         n.id: n.path for n in session.scalars(select(OrgNode).where(OrgNode.unit_id == unit.id))
     }
@@ -192,7 +199,11 @@ def people_tables(session: Session, unit: Unit, cfg: dict[str, Any], inputs: Inp
             for i, start in enumerate(points):
                 end = points[i + 1] if i + 1 < len(points) else None
                 w = _winner(vs, start)
-                if w is not None:
+                if w is None:
+                    continue
+                if spans and spans[-1][2] is w and spans[-1][1] == day_no(start):
+                    spans[-1] = (spans[-1][0], day_no(end) if end else NEVER, w)
+                else:  # the same version across change points stays one span
                     spans.append((day_no(start), day_no(end) if end else NEVER, w))
             first_known = min(day_no(v.known_from) for v in vs)
         else:  # no history recorded: the current facts, from the start
@@ -205,7 +216,12 @@ def people_tables(session: Session, unit: Unit, cfg: dict[str, Any], inputs: Inp
             rows["department"].append(depts.get(w.department_id) if w.department_id else None)
             rows["job_title"].append(w.job_title)
             rows["departing"].append(int(_departing(w)))
-            rows["privileged"].append(int(is_privileged_title(w.job_title, terms)))
+            rows["privileged"].append(
+                int(
+                    is_privileged_title(w.job_title, terms)
+                    or levels.get(w.position_id or -1) in PRIVILEGED_LEVELS
+                )
+            )
             for project in sorted(set(w.projects or [])):
                 prj["user_key"].append(key)
                 prj["project"].append(str(project).casefold())

@@ -25,7 +25,6 @@ NO_REGISTER = (
     "no register: need-to-know is the person's own department's and projects' "
     "shares, derived from the data"
 )
-GROUPS = ("departing", "privileged", "top_level_access")
 
 
 def add_optional(
@@ -82,7 +81,10 @@ def _register(session: Session, unit: Unit, inputs: Inputs) -> None:
 
 def _priority(session: Session, unit: Unit, inputs: Inputs, days: tuple[int, int] | None) -> None:
     """Priority groups evaluated on each people change point and weekly over the events'
-    days; each evaluation holds until the next one."""
+    days; each evaluation holds until the next one. Only what the people timeline cannot
+    say is taken from them — top-level access (clearances, grants) and privilege through an
+    account role; departing and privilege by title or position come from the timeline,
+    which answers "as known on that day" exactly."""
     from keyguard.records.personnel.jml import priority_groups
 
     points = set(inputs.tables["people"].column("from_no").to_pylist())
@@ -93,6 +95,12 @@ def _priority(session: Session, unit: Unit, inputs: Inputs, days: tuple[int, int
         sorted(points),
         lambda no: priority_groups(session, unit.id, dt.date(1970, 1, 1) + dt.timedelta(days=no)),
     )
+
+
+def _taken(g: dict[str, Any]) -> bool:
+    if g.get("group") == "top_level_access":
+        return True
+    return g.get("group") == "privileged" and str(g.get("reason", "")).endswith("account")
 
 
 def _spans(points: list[int], groups_on: Callable[[int], list[dict[str, Any]]]) -> pa.Table:
@@ -109,7 +117,7 @@ def _spans(points: list[int], groups_on: Callable[[int], list[dict[str, Any]]]) 
         now = {
             (user_key(g["staff_id"]), g["group"])
             for g in groups_on(no)
-            if g.get("staff_id") and g.get("group") in GROUPS
+            if g.get("staff_id") and _taken(g)
         }
         for key in [k for k in open_ if k not in now]:
             close(key, no)
