@@ -168,5 +168,7 @@ def test_officer_sees_score_with_evidence(site) -> None:
     stmts = next(t for t in data["terms"] if t["key"] == "statements")
     assert stmts["possible"] == 6 and stmts["evidence"][0]["person"]
     assert signed_in("eng").get(f"/api/v1/units/{u}/compliance").status_code == 403
+    dash = cso.get(f"/api/v1/units/{u}/dashboard")
+    assert dash.status_code == 200 and '"compliance"' in dash.text
     camp = cso.get(f"/units/{u}/training/campaigns")
     assert camp.status_code == 200 and "Everyone" in camp.text
