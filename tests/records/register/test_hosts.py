@@ -89,3 +89,44 @@ def test_no_event_store_infers_nothing(session: Session, world: World, tmp_path:
         "hosts": 0,
         "inferred": 0,
     }
+
+
+@pytest.mark.pg
+def test_item_page_recent_access_reads_the_event_store(
+    session: Session, world: World, tmp_path: Path
+) -> None:
+    from keyguard.records.register.service import create_item
+    from keyguard.web.routes.register import recent_access
+
+    item = create_item(
+        session,
+        unit=world.unit,
+        reference="R-1",
+        title="Kestrel",
+        level="secret",
+        locations=[r"\\FS03\Research\Kestrel\*"],
+    )
+    events = tmp_path / "events"
+    for k, day in enumerate([D(2024, 3, 1), D(2024, 3, 2)]):
+        folder = events / "unit=u1" / f"day={day}"
+        folder.mkdir(parents=True)
+        rows = [
+            {f.name: None for f in EVENT_SCHEMA}
+            | {
+                "event_id": f"{day}-{i}",
+                "local_date": day,
+                "source_user": "DTAA/ALI0001",
+                "category": "file",
+                "activity": "open",
+                "object": obj,
+            }
+            for i, obj in enumerate(
+                [rf"\\fs03\research\kestrel\n{k}.doc", rf"\\fs03\research\other\n{k}.doc"]
+            )
+        ]
+        pq.write_table(pa.Table.from_pylist(rows, schema=EVENT_SCHEMA), folder / "p.parquet")
+    got = recent_access(session, world.unit, item, events_dir=events)
+    assert [(a["event_id"], a["reference"]) for a in got] == [
+        ("2024-03-02-0", "R-1"),
+        ("2024-03-01-0", "R-1"),
+    ]

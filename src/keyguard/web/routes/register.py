@@ -6,7 +6,6 @@ recent-access list shows pseudonyms unless the viewer may identify people."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -129,11 +128,14 @@ def recent_access(
     con = duckdb.connect()
     try:
         glob = str(root / f"unit={unit.code}" / "day=*" / "*.parquet")
-        where = " OR ".join("contains(lower(object), ?)" for _ in terms)
+
+        def lit(text: str) -> str:
+            return "'" + text.replace("'", "''") + "'"
+
+        where = " OR ".join(f"contains(lower(object), {lit(t)})" for t in terms)
         con.execute(
-            f"CREATE TEMP VIEW events AS SELECT * FROM read_parquet('{glob.replace(chr(39), '')}', "
-            f"hive_partitioning = false, union_by_name = true) WHERE {where}",
-            [re.sub(r"[\\/]", "", t) for t in terms],
+            f"CREATE TEMP VIEW events AS SELECT * FROM read_parquet({lit(glob)}, "
+            f"hive_partitioning = false, union_by_name = true) WHERE {where}"
         )
         rel = event_items(con, unit.code, session=db).filter(f"item_id = {int(item.id)}")
         rows = rel.order("local_date DESC, event_id").limit(RECENT).fetchall()
