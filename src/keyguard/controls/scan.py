@@ -32,6 +32,7 @@ from keyguard.controls.inputs import available_inputs, not_applicable_reason
 from keyguard.controls.models import ControlRun, Finding, FindingEvent
 from keyguard.controls.owners import OwnerResolver, due_on
 from keyguard.controls.queries import Hit, registry
+from keyguard.errors import NotFound
 from keyguard.events.store import EventStore
 from keyguard.records.org.models import Unit
 
@@ -88,12 +89,12 @@ class ScanResult:
 
 
 @contextmanager
-def _summarised(session: Session, unit_id: int, run_id: int | None) -> Iterator[None]:
+def _summarised(session: Session, unit_id: int, source: str) -> Iterator[None]:
     """Log the scan's changes as one audit entry per flush (not one per finding)."""
     before = session.info.get("audit_summary")
     session.info["audit_summary"] = {
         "action": "loophole_scan",
-        "source": f"control_run:{run_id}",
+        "source": source,
         "unit_id": unit_id,
     }
     try:
@@ -131,7 +132,7 @@ class _Writer:
     def _assign_defaults(self, f: Finding, check: Check, hit: Hit) -> None:
         if not f.owner_assigned:
             owner = self.owners.resolve(check.owner, hit)
-            f.owner_person_id, f.owner_label = owner.person_id, owner.label
+            f.owner_person_id, f.owner_label = owner.person_id, owner.label[:300]
         if not f.due_assigned:
             f.due_on = due_on(self.ctx.unit, check.severity, f.opened_on, check.due_days)
 
@@ -235,8 +236,6 @@ def scan_unit(
     if only:
         unknown = sorted(set(only) - {c.id for c in checks})
         if unknown:
-            from keyguard.errors import NotFound
-
             raise NotFound(f"no check {', '.join(unknown)}")
         checks = [c for c in checks if c.id in only]
     available = available_inputs(session, unit, store)
@@ -253,10 +252,11 @@ def scan_unit(
     result = ScanResult(run)
     ctx = QueryContext(session, unit, as_of, store, run.horizon)
     try:
-        with _summarised(session, unit.id, None):
+        with _summarised(session, unit.id, "control_run:new"):
             session.add(run)
         writer = _Writer(ctx, run, now)
         queries = registry()
+        source = f"control_run:{run.id}"
         for check in checks:
             outcome = CheckOutcome(check, "ran")
             result.outcomes.append(outcome)
@@ -269,7 +269,7 @@ def scan_unit(
                 continue
             ctx.max_evidence = check.max_evidence
             try:
-                with session.begin_nested(), _summarised(session, unit.id, run.id):
+                with session.begin_nested(), _summarised(session, unit.id, source):
                     hits = queries[check.query].run(ctx, dict(check.params))
                     outcome.hits = len(hits)
                     writer.apply(check, hits, outcome)
@@ -280,8 +280,8 @@ def scan_unit(
         run.checks = {o.check.id: o.as_dict() for o in result.outcomes}
         run.counts = result.counts
         run.status, run.finished_at = "ok", utcnow()
-        with _summarised(session, unit.id, run.id):
-            pass
+        with _summarised(session, unit.id, source):
+            session.add(run)  # already there: the context flushes the run's results
         audit.record(
             session,
             "loophole_scan",
