@@ -165,3 +165,23 @@ def test_json_twins(site: Callable[[str], TestClient], session: Session, w: W) -
     cards = officer.get(f"/api/v1/units/{w.unit.id}/dashboard").json()["cards"]
     assert any(c["key"] == "loopholes" and c["data"]["open"] >= 1 for c in cards)
     assert officer.post(f"{base}/{f.id}/reopen", json={"note": "back"}).json()["status"] == "open"
+
+
+def test_overdue_finding_changes_owner_without_a_new_due_date(
+    site: Callable[[str], TestClient], session: Session, w: W
+) -> None:
+    officer = site("officer")
+    f = leaver_finding(session, w)
+    f.due_on = dt.date(2026, 6, 1)  # overdue
+    session.commit()
+    base = f"/units/{w.unit.id}/loopholes/{f.id}"
+    page = officer.get(base)
+    assert 'value="2026-06-01"' in page.text and "overdue" in page.text
+    moved = officer.post(
+        f"{base}/assign", data={"owner": "FIN001", "due_on": "2026-06-01"}, follow_redirects=False
+    )
+    assert moved.status_code == 303
+    f = leaver_finding(session, w)
+    assert f.owner_person_id == w.people["FIN001"].id and f.due_on == dt.date(2026, 6, 1)
+    late = officer.post(f"{base}/assign", data={"owner": "FIN001", "due_on": "2026-06-02"})
+    assert late.status_code == 400 and "in the past" in late.text

@@ -244,7 +244,12 @@ def assign(
     f = service.get_finding(db, unit=unit, finding_id=finding_id, view=False)
     try:
         person = person_by_staff_id(db, unit.id, owner) if owner.strip() else None
-        service.assign_finding(db, finding=f, owner=person, due=_day(due_on, "due date"), note=note)
+        if person is not None and person.id == f.owner_person_id and f.owner_assigned:
+            person = None  # unchanged
+        due = _day(due_on, "due date")
+        if due == f.due_on:
+            due = None  # unchanged (it may be past: then only the owner changes)
+        service.assign_finding(db, finding=f, owner=person, due=due, note=note)
     except KeyguardError as exc:
         db.rollback()
         return detail_page(
