@@ -114,7 +114,7 @@ def live_server(browser_world: tuple[Path, World]) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while True:
         try:
             with urllib.request.urlopen(f"{base}/healthz", timeout=2) as r:
