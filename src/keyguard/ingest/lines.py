@@ -23,7 +23,7 @@ from typing import TypeVar
 
 import numpy as np
 
-BLOCK = 16 << 20
+BLOCK = 8 << 20
 MAX_LINE = 4 << 20
 KEEP_OF_LONG = 4096
 BOM = b"\xef\xbb\xbf"
@@ -183,7 +183,7 @@ class LineSource:
         return self._reader.next_line - 1
 
     def __iter__(self) -> Iterator[LineChunk]:
-        q: queue.Queue[LineChunk | BaseException | None] = queue.Queue(maxsize=2)
+        q: queue.Queue[LineChunk | BaseException | None] = queue.Queue(maxsize=1)
         stop = threading.Event()
 
         def work() -> None:
@@ -220,7 +220,7 @@ class LineSource:
                     thread.join(0.05)
 
 
-def prefetch(items: Iterator[T], fn: Callable[[T], R], depth: int = 2) -> Iterator[R]:
+def prefetch(items: Iterator[T], fn: Callable[[T], R], depth: int = 1) -> Iterator[R]:
     """``fn`` applied to ``items`` on a helper thread, ``depth`` results ahead of the
     consumer (numpy and Arrow release the GIL, so this overlaps with the consumer's work)."""
     q: queue.Queue[tuple[R] | BaseException | None] = queue.Queue(maxsize=depth)
