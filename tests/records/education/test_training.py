@@ -247,3 +247,41 @@ def test_reminders_run_through_tick_and_count_in_the_score(
     score = unit_score(session, unit=org.unit, day=dt.date(2026, 3, 16))
     training = {t.key: t for t in score.terms}["training"]
     assert (training.earned, training.possible) == (0, 6)
+
+
+@pytest.mark.pg
+def test_classified_access_audience_comes_from_register_grants(session: Session, org) -> None:
+    from keyguard.records.register.grants import Grantee, Scope, new_grant
+
+    service.load_builtin_courses(session, unit=org.unit)
+    lead = org.people["lead"]
+    starts = dt.date(2026, 4, 1)
+    new_grant(
+        session,
+        unit=org.unit,
+        grantee=Grantee("person", person=lead),
+        scope=Scope("level", level="secret"),
+        purpose="laser programme",
+        start=starts,
+        end=None,
+        status="approved",
+        known_from=dt.date(2026, 3, 1),
+        source="test",
+    )
+    campaign = service.create_campaign(
+        session,
+        unit=org.unit,
+        name="Classified",
+        audience_key="classified-access",
+        course_urn="urn:keyguard:course:classified-handling",
+        recurrence="yearly",
+        due_days=0,
+        starts_on=dt.date(2026, 1, 1),
+    )
+    assert service.enrol(session, campaign, dt.date(2026, 2, 1)) == 0  # not yet known
+    assert service.enrol(session, campaign, dt.date(2026, 3, 2)) == 1
+    item = session.scalar(
+        select(TrainingAssignment).where(TrainingAssignment.campaign_id == campaign.id)
+    )
+    assert item.person_id == lead.id
+    assert item.due_on == starts  # trained before access begins
