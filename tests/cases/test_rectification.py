@@ -33,21 +33,31 @@ def test_actions_need_a_deadline_and_evidence(session: Session, p: Prepared) -> 
     with actor_scope(as_account(p.account(session, "analyst"))):
         case = service.open_case(session, unit=unit, kind="alert", ref=p.alert_id)
         with pytest.raises(RuleViolation, match="past"):
-            rect.create_action(session, unit=unit, title="x", owner=officer,
-                               due_on=TODAY - dt.timedelta(days=1))
+            rect.create_action(
+                session, unit=unit, title="x", owner=officer, due_on=TODAY - dt.timedelta(days=1)
+            )
         with pytest.raises(NotFound):
-            rect.create_action(session, unit=unit, title="x", owner=officer, due_on=TODAY,
-                               finding_id="missing")
+            rect.create_action(
+                session, unit=unit, title="x", owner=officer, due_on=TODAY, finding_id="missing"
+            )
         with pytest.raises(RuleViolation, match="not a member"):
-            rect.create_action(session, unit=unit, title="x", due_on=TODAY,
-                               owner=p.person(session, "li"))
-        a = rect.create_action(session, unit=unit, title="Record the grants of Falcon",
-                               owner=officer, due_on=TODAY + dt.timedelta(days=14),
-                               case=case, finding_id=finding.id)
+            rect.create_action(
+                session, unit=unit, title="x", due_on=TODAY, owner=p.person(session, "li")
+            )
+        a = rect.create_action(
+            session,
+            unit=unit,
+            title="Record the grants of Falcon",
+            owner=officer,
+            due_on=TODAY + dt.timedelta(days=14),
+            case=case,
+            finding_id=finding.id,
+        )
         with pytest.raises(RuleViolation, match="evidence"):
             rect.complete_action(session, unit=unit, action=a, evidence="done")
-        rect.complete_action(session, unit=unit, action=a,
-                             evidence="Grants G-17 and G-18 recorded in the register")
+        rect.complete_action(
+            session, unit=unit, action=a, evidence="Grants G-17 and G-18 recorded in the register"
+        )
         with pytest.raises(RuleViolation, match="no longer open"):
             rect.complete_action(session, unit=unit, action=a, evidence="again and again")
     assert a.status == "done" and a.completed_on == TODAY
@@ -58,19 +68,30 @@ def test_actions_need_a_deadline_and_evidence(session: Session, p: Prepared) -> 
 
 
 def _count(session: Session, kind: str) -> int:
-    return int(session.scalar(select(func.count(Notification.id)).where(
-        Notification.kind == kind)) or 0)
+    return int(
+        session.scalar(select(func.count(Notification.id)).where(Notification.kind == kind)) or 0
+    )
 
 
-def test_overdue_actions_escalate_once(session: Session, p: Prepared,
-                                       now: Callable[[str], None]) -> None:
+def test_overdue_actions_escalate_once(
+    session: Session, p: Prepared, now: Callable[[str], None]
+) -> None:
     unit = p.unit(session)
     with actor_scope(Actor(name="test:setup")):
-        owned = rect.create_action(session, unit=unit, title="Lock USB on PC-0101",
-                                   owner=p.person(session, "head"),
-                                   due_on=TODAY + dt.timedelta(days=1))
-        orphan = rect.create_action(session, unit=unit, title="Review Falcon grants",
-                                    owner=None, due_on=TODAY + dt.timedelta(days=1))
+        owned = rect.create_action(
+            session,
+            unit=unit,
+            title="Lock USB on PC-0101",
+            owner=p.person(session, "head"),
+            due_on=TODAY + dt.timedelta(days=1),
+        )
+        orphan = rect.create_action(
+            session,
+            unit=unit,
+            title="Review Falcon grants",
+            owner=None,
+            due_on=TODAY + dt.timedelta(days=1),
+        )
     session.commit()
     assert rect.escalate_overdue(session, unit, utcnow()) == {}
     now("2026-11-23T09:00:00")  # two days late
@@ -83,22 +104,27 @@ def test_overdue_actions_escalate_once(session: Session, p: Prepared,
     later = rect.escalate_overdue(session, unit, utcnow())
     assert later.get("escalated", 0) >= 1
     assert _count(session, "rectification.overdue") == 1
-    link = session.scalar(select(Notification.link).where(
-        Notification.kind == "rectification.overdue"))
-    assert link == f"/units/{unit.id}/rectification#action-{owned.id}"
+    link = session.scalar(
+        select(Notification.link).where(Notification.kind == "rectification.overdue")
+    )
+    assert link == f"/units/{unit.id}/rectification/mine#action-{owned.id}"
     assert rect.list_actions(session, unit=unit, overdue=True) == [owned, orphan]
 
 
-def test_compliance_term_counts_actions_done_on_time(session: Session, p: Prepared,
-                                                     now: Callable[[str], None]) -> None:
+def test_compliance_term_counts_actions_done_on_time(
+    session: Session, p: Prepared, now: Callable[[str], None]
+) -> None:
     unit = p.unit(session)
     with actor_scope(Actor(name="test:setup")):
-        on_time = rect.create_action(session, unit=unit, title="A", owner=None,
-                                     due_on=TODAY + dt.timedelta(days=2))
-        late = rect.create_action(session, unit=unit, title="B", owner=None,
-                                  due_on=TODAY + dt.timedelta(days=1))
-        pending = rect.create_action(session, unit=unit, title="C", owner=None,
-                                     due_on=TODAY + dt.timedelta(days=30))
+        on_time = rect.create_action(
+            session, unit=unit, title="A", owner=None, due_on=TODAY + dt.timedelta(days=2)
+        )
+        late = rect.create_action(
+            session, unit=unit, title="B", owner=None, due_on=TODAY + dt.timedelta(days=1)
+        )
+        pending = rect.create_action(
+            session, unit=unit, title="C", owner=None, due_on=TODAY + dt.timedelta(days=30)
+        )
         rect.complete_action(session, unit=unit, action=on_time, evidence="done with proof A")
     session.commit()
     now("2026-11-25T09:00:00")

@@ -56,7 +56,7 @@ def test_raw_events_minimum_is_checked_when_settings_load(session: Session, p: P
     # a policy saved before the detectors needed more is refused when it loads
     unit = p.unit(session)
     unit.settings = {"retention": {"raw_events": 30}}
-    with pytest.raises(ConfigError, match="retention.raw_events is 30 days"):
+    with pytest.raises(ConfigError, match=r"retention\.raw_events is 30 days"):
         retention.policy_for(unit)
 
 
@@ -83,8 +83,9 @@ def test_old_export_reingested_after_a_purge_stays_out(
     assert not any(d < keep_from for d in store.days("unit-a"))
 
 
-def _close(session: Session, p: Prepared, alert_id: str, outcome: str,
-           file: bytes | None = None) -> Case:
+def _close(
+    session: Session, p: Prepared, alert_id: str, outcome: str, file: bytes | None = None
+) -> Case:
     with actor_scope(as_account(p.account(session, "analyst"))):
         case = service.open_case(session, unit=p.unit(session), kind="alert", ref=alert_id)
         if file is not None:
@@ -101,10 +102,12 @@ def test_alerts_dismissed_alerts_and_cases_but_never_on_hold(
     zhang, arabic = p.person(session), p.person(session, "arabic")
     with actor_scope(Actor(name="test:setup")):
         ancient = make_alert(session, unit, arabic, days=[dt.date(2023, 5, 2)])
-        dismissed_old = make_alert(session, unit, arabic, days=[dt.date(2026, 3, 2)],
-                                   status="dismissed")
-        dismissed_new = make_alert(session, unit, arabic, days=[dt.date(2026, 10, 2)],
-                                   status="dismissed")
+        dismissed_old = make_alert(
+            session, unit, arabic, days=[dt.date(2026, 3, 2)], status="dismissed"
+        )
+        dismissed_new = make_alert(
+            session, unit, arabic, days=[dt.date(2026, 10, 2)], status="dismissed"
+        )
         held_old = make_alert(session, unit, zhang, days=[dt.date(2023, 4, 2)])
     session.commit()
     now("2026-08-01T09:00:00")

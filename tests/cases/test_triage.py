@@ -28,15 +28,21 @@ def _noise(session: Session, p: Prepared, n: int) -> list[Alert]:
     out = []
     with actor_scope(Actor(name="test:setup")):
         for i in range(n):
-            out.append(make_alert(session, unit, p.person(session, "arabic"), policy=NOISY,
-                                  days=[dt.date(2026, 9, 1) + dt.timedelta(days=3 * i)],
-                                  score=20 + i))
+            out.append(
+                make_alert(
+                    session,
+                    unit,
+                    p.person(session, "arabic"),
+                    policy=NOISY,
+                    days=[dt.date(2026, 9, 1) + dt.timedelta(days=3 * i)],
+                    score=20 + i,
+                )
+            )
     session.commit()
     return out
 
 
-def test_bulk_dismissal_needs_a_reason_and_spares_open_cases(session: Session,
-                                                             p: Prepared) -> None:
+def test_bulk_dismissal_needs_a_reason_and_spares_open_cases(session: Session, p: Prepared) -> None:
     noise = _noise(session, p, 3)
     ids = [a.id for a in noise]
     analyst = as_account(p.account(session, "analyst"))
@@ -48,27 +54,35 @@ def test_bulk_dismissal_needs_a_reason_and_spares_open_cases(session: Session,
         session.rollback()
         service.open_case(session, unit=p.unit(session), kind="alert", ref=p.alert_id)
         with pytest.raises(RuleViolation, match="open case C-0001"):
-            triage.dismiss_alerts(session, unit_id=p.unit_id, alert_ids=[*ids, p.alert_id],
-                                  reason="newsletter")
-        assert triage.dismiss_alerts(session, unit_id=p.unit_id, alert_ids=ids,
-                                     reason="the monthly newsletter") == 3
+            triage.dismiss_alerts(
+                session, unit_id=p.unit_id, alert_ids=[*ids, p.alert_id], reason="newsletter"
+            )
+        assert (
+            triage.dismiss_alerts(
+                session, unit_id=p.unit_id, alert_ids=ids, reason="the monthly newsletter"
+            )
+            == 3
+        )
     session.commit()
     for a in noise:
         session.refresh(a)
         assert a.status == "dismissed" and a.status_reason == "the monthly newsletter"
     rows = session.scalars(select(AlertTriage).where(AlertTriage.alert_id.in_(ids))).all()
     assert {(r.from_status, r.to_status, r.actor) for r in rows} == {
-        ("new", "dismissed", analyst.name)}
+        ("new", "dismissed", analyst.name)
+    }
     assert [a.id for a in triage.queue(session, unit_id=p.unit_id)] == [p.alert_id]
 
 
-def test_metrics_show_a_noisy_policy(session: Session, p: Prepared,
-                                     now: Callable[[str], None]) -> None:
+def test_metrics_show_a_noisy_policy(
+    session: Session, p: Prepared, now: Callable[[str], None]
+) -> None:
     noise = _noise(session, p, 6)
     now("2026-11-20T15:00:00")  # six hours after the alerts were stored
     with actor_scope(as_account(p.account(session, "analyst"))):
-        triage.dismiss_alerts(session, unit_id=p.unit_id, alert_ids=[a.id for a in noise],
-                              reason="newsletter")
+        triage.dismiss_alerts(
+            session, unit_id=p.unit_id, alert_ids=[a.id for a in noise], reason="newsletter"
+        )
         case = service.open_case(session, unit=p.unit(session), kind="alert", ref=p.alert_id)
     now("2026-11-21T15:00:00")
     with actor_scope(as_account(p.account(session, "analyst"))):
@@ -77,8 +91,12 @@ def test_metrics_show_a_noisy_policy(session: Session, p: Prepared,
     m = triage.metrics(session, unit_id=p.unit_id)
     assert m["alerts"] == 7 and m["untriaged"] == 0
     assert m["time_to_triage"]["count"] == 7 and m["time_to_triage"]["median_hours"] == 6.0
-    assert m["time_to_close"] == {"count": 1, "median_hours": 24.0, "mean_hours": 24.0,
-                                  "max_hours": 24.0}
+    assert m["time_to_close"] == {
+        "count": 1,
+        "median_hours": 24.0,
+        "mean_hours": 24.0,
+        "max_hours": 24.0,
+    }
     by = {x["policy_id"]: x for x in m["policies"]}
     assert by[NOISY[0]]["confirmation_rate"] == 0.0 and by[NOISY[0]]["dismissed"] == 6
     assert by[p_policy(p, session)]["confirmation_rate"] == 1.0

@@ -18,6 +18,7 @@ from keyguard.cases.service import local_day, log
 from keyguard.config import utcnow
 from keyguard.controls.models import Finding
 from keyguard.errors import NotFound, RuleViolation
+from keyguard.identity.permissions import Principal, can
 from keyguard.records.duties.escalation import (
     Recipient,
     managers_of,
@@ -197,7 +198,7 @@ def _send(
         unit_id=unit.id,
         account_id=to.account_id,
         person_id=to.person_id,
-        link=f"/units/{unit.id}/rectification#action-{a.id}",
+        link=f"/units/{unit.id}/rectification/mine#action-{a.id}",
         email_to=to.email,
         dedupe_key=f"rectification:{a.id}:{kind}:{a.due_on.isoformat()}:{suffix}"[:200],
     )
@@ -264,3 +265,27 @@ def escalate_all(session: Session, now: dt.datetime) -> dict[str, Any]:
     for unit in session.scalars(select(Unit).order_by(Unit.id)):
         total.update(escalate_overdue(session, unit, now))
     return dict(total)
+
+
+def may_complete(principal: Principal, action: RectificationAction) -> bool:
+    """Whoever works cases in the unit, or the action's owner, may complete it."""
+    if can(principal, "cases.manage", action.unit_id):
+        return True
+    return action.owner_person_id is not None and action.owner_person_id == principal.person_id
+
+
+def mine(session: Session, *, unit: Unit, person_id: int | None) -> list[RectificationAction]:
+    """Open actions owned by a person (their own list), soonest deadline first."""
+    if person_id is None:
+        return []
+    return list(
+        session.scalars(
+            select(RectificationAction)
+            .where(
+                RectificationAction.unit_id == unit.id,
+                RectificationAction.owner_person_id == person_id,
+                RectificationAction.status == "open",
+            )
+            .order_by(RectificationAction.due_on, RectificationAction.id)
+        )
+    )

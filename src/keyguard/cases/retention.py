@@ -11,6 +11,7 @@ docs/privacy.md.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 from keyguard import audit
 from keyguard.analytics.config import load_config
 from keyguard.analytics.models import Alert, AlertTriage
+from keyguard.audit.models import AuditEntry
 from keyguard.audit.service import seal
 from keyguard.cases.models import Case, CaseEvidence, CaseSubject, RectificationAction
 from keyguard.cases.service import files_dir, local_day
@@ -296,3 +298,49 @@ def purge_all(session: Session, now: dt.datetime, home: Path | None = None) -> d
             out[unit.code] = {k: v for k, v in counts.items() if isinstance(v, int) and v}
         out["audit_log"] = seal_audit_log(session, now, home)
     return out
+
+
+def settings_view(session: Session, *, unit: Unit) -> dict[str, Any]:
+    """What the retention page and its JSON twin show: days kept, the raw-event minimum,
+    today's cut-offs (or why the saved policy is refused), legal holds, the last purges."""
+    minimum = minimum_raw_event_days(unit)
+    today = local_day(unit)
+    problem = None
+    try:
+        policy = policy_for(unit)
+        values = policy.model_dump()
+        cutoffs = {k: (c.isoformat() if (c := cutoff(policy, k, today)) else None) for k in KINDS}
+    except KeyguardError as exc:
+        problem = str(exc)
+        values = dict((unit.settings or {}).get("retention") or {})
+        cutoffs = dict.fromkeys(KINDS)
+    held = [
+        {
+            "id": c.id,
+            "number": c.number,
+            "reason": c.legal_hold_reason,
+            "by": c.legal_hold_by,
+            "at": c.legal_hold_at.isoformat() if c.legal_hold_at else None,
+        }
+        for c in session.scalars(
+            select(Case).where(Case.unit_id == unit.id, Case.legal_hold.is_(True)).order_by(Case.id)
+        )
+    ]
+    purges = [
+        {"at": e.at.isoformat(), "actor": e.actor, "counts": json.loads(e.details)}
+        for e in session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.unit_id == unit.id, AuditEntry.action == "retention_purge")
+            .order_by(AuditEntry.seq.desc())
+            .limit(10)
+        )
+    ]
+    return {
+        "values": values,
+        "cutoffs": cutoffs,
+        "problem": problem,
+        "minimum": minimum.__dict__,
+        "held": held,
+        "purges": purges,
+        "today": today.isoformat(),
+    }

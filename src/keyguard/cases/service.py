@@ -325,6 +325,22 @@ def attach_events(
     return copied
 
 
+def parse_event_refs(lines: Sequence[str]) -> list[tuple[str, dt.date | None]]:
+    """Event references as typed by a person: ``event_id`` or ``event_id@YYYY-MM-DD``."""
+    out: list[tuple[str, dt.date | None]] = []
+    for line in lines:
+        ident, _, day = line.strip().partition("@")
+        if not ident.strip():
+            continue
+        try:
+            out.append((ident.strip(), dt.date.fromisoformat(day.strip()) if day else None))
+        except ValueError:
+            raise RuleViolation(f"{day!r} is not a date (YYYY-MM-DD)") from None
+    if not out:
+        raise RuleViolation("give at least one event id")
+    return out
+
+
 def add_note(session: Session, *, case: Case, text: str) -> CaseEvidence:
     """A written note on the case."""
     _check_open(case)
@@ -506,3 +522,23 @@ def assign_case_refresher(session: Session, *, case: Case, course_urn: str) -> i
     )
     session.flush()
     return int(item.id)
+
+
+def investigators(session: Session, *, unit: Unit) -> list[Account]:
+    """Active accounts that may work cases in the unit (for the "assign" choice)."""
+    from keyguard.identity.models import RoleAssignment
+
+    ids = set(
+        session.scalars(
+            select(RoleAssignment.account_id).where(
+                (RoleAssignment.unit_id == unit.id) | RoleAssignment.unit_id.is_(None)
+            )
+        )
+    )
+    out = []
+    for account in session.scalars(
+        select(Account).where(Account.id.in_(ids or {-1}), Account.is_active.is_(True))
+    ):
+        if can(principal_for(session, account), "cases.manage", unit.id):
+            out.append(account)
+    return sorted(out, key=lambda a: a.display_name.casefold())

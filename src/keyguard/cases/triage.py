@@ -219,3 +219,60 @@ def metrics(session: Session, *, unit_id: int, since: dt.date | None = None) -> 
             p.as_dict() for p in policies if p.decided >= 5 and (p.confirmation_rate or 0.0) < 0.1
         ],
     }
+
+
+def queue_rows(
+    session: Session, *, unit_id: int, policy_id: str | None = None
+) -> list[dict[str, Any]]:
+    """The triage queue as pages show it: pseudonym, policy, level, score, first day fired,
+    state and the cases the alert is in."""
+    from keyguard.cases.models import Case, CaseSubject
+    from keyguard.cases.subjects import alert_subject
+    from keyguard.records.org.models import Unit
+
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound("no such unit")
+    rows = []
+    for a in queue(session, unit_id=unit_id, policy_id=policy_id):
+        s = alert_subject(session, unit, a.id)
+        cases = session.scalars(
+            select(Case.number)
+            .join(CaseSubject, CaseSubject.case_id == Case.id)
+            .where(CaseSubject.kind == "alert", CaseSubject.ref == a.id)
+            .order_by(Case.id)
+        )
+        rows.append(
+            {
+                "id": a.id,
+                "subject": s.pseudonym,
+                "policy": a.policy_title,
+                "policy_id": a.policy_id,
+                "level": a.level,
+                "score": round(a.score, 1),
+                "day": a.fired_day.isoformat(),
+                "status": a.status,
+                "indicators": list(a.indicators or []),
+                "cases": list(cases),
+            }
+        )
+    return rows
+
+
+def dashboard(session: Session, *, unit_id: int, viewer_person_id: int | None) -> dict[str, int]:
+    """Open cases, alerts waiting for triage and overdue rectification actions."""
+    from keyguard.cases import rectification, service
+    from keyguard.records.org.models import Unit
+
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound("no such unit")
+    return {
+        "open": len(
+            service.list_cases(
+                session, unit=unit, status="active", viewer_person_id=viewer_person_id
+            )
+        ),
+        "untriaged": len(queue(session, unit_id=unit_id, states=("new",))),
+        "overdue_actions": len(rectification.list_actions(session, unit=unit, overdue=True)),
+    }

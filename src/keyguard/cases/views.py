@@ -291,3 +291,60 @@ def case_view(
         ],
         "reident_requests": requests,
     }
+
+
+def who_saw(
+    session: Session,
+    *,
+    unit: Unit,
+    subject: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    names: bool = False,
+) -> dict[str, Any]:
+    """Who saw whom, when and why (every recorded look at a real identity) and every
+    re-identification request with its decision. ``subject`` filters by pseudonym; whom is
+    named only for a reader who may identify people (``names``). The reading is audited."""
+    start = dt.datetime.combine(since, dt.time(), dt.UTC) if since else None
+    end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.UTC) if until else None
+    views_ = reid.who_saw(session, unit_id=unit.id, since=start, until=end)
+    people: dict[int, Person | None] = {}
+    rows = []
+    for v in views_:
+        if subject and v.subject != subject.strip():
+            continue
+        if v.person_id is not None and v.person_id not in people:
+            people[v.person_id] = session.get(Person, v.person_id)
+        person = people.get(v.person_id) if v.person_id is not None else None
+        rows.append(
+            {
+                "seq": v.seq,
+                "at": _iso(v.at),
+                "who": _account_label(session, v.viewer_account_id) or v.actor,
+                "actor": v.actor,
+                "whom": v.subject,
+                "whom_name": f"{person.full_name} ({person.staff_id})"
+                if names and person
+                else None,
+                "why": v.purpose,
+                "request": v.request_id,
+                "approved_by": v.approved_by,
+                "scope": v.scope,
+                "what": v.what,
+            }
+        )
+    now = utcnow()
+    requests = [
+        request_row(session, r, now)
+        for r in reid.requests(session, unit_id=unit.id)
+        if not subject or r.subject_label == subject.strip()
+    ]
+    audit.record(
+        session,
+        "view",
+        "reident_log",
+        None,
+        {"subject": subject, "views": len(rows), "identified": names},
+        unit_id=unit.id,
+    )
+    return {"views": rows, "requests": requests}
