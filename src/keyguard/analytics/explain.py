@@ -64,12 +64,12 @@ def _cached_rows(
     try:
         every = [str(cache.table_dir(table) / SCHEMA_FILE), *files]
         listing = ", ".join("'" + f.replace("'", "''") + "'" for f in every)
+        lit = "'" + key.replace("'", "''") + "'"
         return (
-            con.execute(
+            con.sql(
                 f"SELECT * FROM read_parquet([{listing}], union_by_name = true, "
-                f"hive_partitioning = false) WHERE user_key = ? AND day_no BETWEEN {lo} AND {hi} "
-                "ORDER BY day_no",
-                [key],
+                f"hive_partitioning = false) WHERE user_key = {lit} "
+                f"AND day_no BETWEEN {lo} AND {hi} ORDER BY day_no"
             )
             .to_arrow_table()
             .to_pylist()
