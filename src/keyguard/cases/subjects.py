@@ -14,9 +14,11 @@ import duckdb
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from keyguard.analytics.evidence import evidence_filter
 from keyguard.analytics.models import Alert
 from keyguard.controls.models import Finding
 from keyguard.errors import NotFound, RuleViolation
+from keyguard.events.schema import EVENT_SCHEMA
 from keyguard.events.store import EventStore
 from keyguard.privacy.pseudonyms import pseudonym
 from keyguard.records.org.models import Person, Unit
@@ -94,7 +96,7 @@ def alert_subject(
     )
 
 
-#: Event kinds an alert's evidence is drawn from (plain page visits and logons are not).
+#: Event kinds an alert's evidence is drawn from when its indicators name none.
 _EVIDENCE_WHERE = (
     "(category IN ('file', 'device') "
     "OR (category = 'http' AND activity IN ('upload', 'download')) "
@@ -104,8 +106,9 @@ _EVIDENCE_WHERE = (
 
 
 def alert_events(unit: Unit, alert: Alert, *, home: Any = None) -> list[tuple[str, dt.date]]:
-    """The person's file, removable-media, upload/download and outgoing-mail events on the
-    days the alert fired (at most :data:`MAX_ALERT_EVENTS`, earliest first)."""
+    """The person's events on the days the alert fired that its indicators' evidence
+    filters select (the analytics catalog), at most :data:`MAX_ALERT_EVENTS`, earliest
+    first. Every spelling of the user in the logs counts (compared as user keys)."""
     days = sorted({dt.date.fromisoformat(d) for d in (alert.fired_days or [])})
     if not days:
         days = [alert.fired_day]
@@ -113,14 +116,19 @@ def alert_events(unit: Unit, alert: Alert, *, home: Any = None) -> list[tuple[st
     files = [f for d in days for f in store.files(unit.code, d)]
     if not files:
         return []
+    where = evidence_filter(list(alert.indicators or []))
+    if where == "FALSE":
+        where = _EVIDENCE_WHERE
     con = duckdb.connect()
     try:
+        con.register("_schema", EVENT_SCHEMA.empty_table())
         listing = "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
         rows = con.sql(
-            f"SELECT event_id, local_date FROM read_parquet({listing}, "
-            "hive_partitioning = false, union_by_name = true) "
+            "SELECT event_id, local_date FROM (SELECT * FROM _schema UNION ALL BY NAME "
+            f"SELECT * FROM read_parquet({listing}, hive_partitioning = false, "
+            "union_by_name = true)) "
             "WHERE lower(regexp_replace(trim(source_user), '^.*[\\\\/]', '')) = $key "
-            f"AND {_EVIDENCE_WHERE} ORDER BY time_utc, event_id LIMIT {MAX_ALERT_EVENTS}",
+            f"AND ({where}) ORDER BY time_utc, event_id LIMIT {MAX_ALERT_EVENTS}",
             params={"key": alert.user_key.casefold()},
         ).fetchall()
     finally:

@@ -14,8 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keyguard import audit
-from keyguard.analytics.models import TRIAGE_STATES, Alert, AlertTriage
-from keyguard.config import utcnow
+from keyguard.analytics.models import Alert, AlertTriage
 from keyguard.errors import NotFound, RuleViolation
 
 
@@ -28,34 +27,23 @@ def set_status(
     reason: str = "",
     missing_ok: bool = False,
 ) -> Alert | None:
-    """Move an alert to a triage state, recording who, when and why."""
-    if status not in TRIAGE_STATES:
-        raise RuleViolation(f"unknown triage state {status!r}")
-    alert = session.get(Alert, alert_id)
-    if alert is None or alert.unit_id != unit_id:
+    """Move an alert to a triage state through the analytics' triage service (who, when
+    and why recorded; nobody triages an alert about themselves)."""
+    from keyguard.analytics import service as alerts
+    from keyguard.records.org.models import Unit
+
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound("no such unit")
+    viewer = alerts.Viewer(person_id=audit.current_actor().person_id)
+    try:
+        return alerts.set_status(
+            session, alert_id, unit=unit, viewer=viewer, status=status, reason=reason
+        )
+    except NotFound:
         if missing_ok:
             return None
-        raise NotFound(f"no alert {alert_id}")
-    if alert.status == status:
-        return alert
-    if status == "dismissed" and not reason.strip():
-        raise RuleViolation("say why the alert is dismissed")
-    now, actor = utcnow(), audit.current_actor().name
-    session.add(
-        AlertTriage(
-            unit_id=unit_id,
-            alert_id=alert.id,
-            at=now,
-            actor=actor,
-            from_status=alert.status,
-            to_status=status,
-            reason=reason.strip() or None,
-        )
-    )
-    alert.status, alert.status_reason = status, reason.strip() or None
-    alert.status_by, alert.status_at = actor, now
-    session.flush()
-    return alert
+        raise
 
 
 def dismiss_alerts(session: Session, *, unit_id: int, alert_ids: list[str], reason: str) -> int:

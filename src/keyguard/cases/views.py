@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keyguard import audit
+from keyguard.analytics.evidence import Pseudonymiser, pseudonymiser
 from keyguard.cases import reident
 from keyguard.cases.models import (
     Case,
@@ -41,12 +42,23 @@ def mask_user(unit_code: str, value: str | None) -> str | None:
     return pseudonym(unit_code, user_key(value))
 
 
-def event_view(unit: Unit, e: CaseEvent, identified: bool) -> dict[str, Any]:
-    """A copied event; users and addresses pseudonymised unless ``identified``."""
+def event_view(unit: Unit, e: CaseEvent, pz: Pseudonymiser | None) -> dict[str, Any]:
+    """A copied event; without identification (``pz`` given) the user is a pseudonym and
+    names, staff ids and addresses in paths, hosts and mail are replaced."""
 
     def who(v: str | None) -> str | None:
-        return v if identified else mask_user(unit.code, v)
+        return v if pz is None else mask_user(unit.code, v)
 
+    def addr(v: str | None) -> str | None:
+        return v if pz is None or not v else pz.email(v)
+
+    def text(v: str | None) -> str | None:
+        return v if pz is None else pz.text(v)
+
+    attachments = [dict(a) for a in (e.attachments or [])]
+    if pz is not None:
+        for a in attachments:
+            a["name"] = pz.text(a.get("name"))
     return {
         "event_id": e.event_id,
         "time_utc": _iso(e.time_utc),
@@ -54,20 +66,20 @@ def event_view(unit: Unit, e: CaseEvent, identified: bool) -> dict[str, Any]:
         "local_hour": e.local_hour,
         "user": who(e.source_user),
         "user_known": e.user_known,
-        "host": e.host,
+        "host": text(e.host),
         "category": e.category,
         "activity": e.activity,
         "class_uid": e.class_uid,
-        "object": e.object,
+        "object": text(e.object),
         "url_host": e.url_host,
         "site_category": e.site_category,
         "size": e.size,
         "to_removable": e.to_removable,
         "from_removable": e.from_removable,
-        "sender": who(e.sender),
-        "recipients": [who(r) for r in (e.recipients or [])],
+        "sender": addr(e.sender),
+        "recipients": [addr(r) for r in (e.recipients or [])],
         "recipients_outside": e.recipients_outside,
-        "attachments": list(e.attachments or []),
+        "attachments": attachments,
         "attachment_count": e.attachment_count,
         "source_file": e.source_file,
         "source_line": e.source_line,
@@ -198,8 +210,9 @@ def case_view(
     )
     now = utcnow()
     today = local_day(unit, now)
+    pz = None if identified else pseudonymiser(session, unit)
     events = [
-        event_view(unit, e, identified)
+        event_view(unit, e, pz)
         for e in session.scalars(
             select(CaseEvent)
             .where(CaseEvent.case_id == case.id)
