@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, TaskID
 from rich.table import Table
+from rich.text import Text
 
 from keyguard.cli.common import cli_session, console, handle_errors, progress
 from keyguard.config import get_settings
@@ -76,13 +77,13 @@ def _print(result: service.IngestResult) -> None:
     )
     for fc in result.files:
         table.add_row(
-            fc.name, fc.variant or fc.kind, *(f"{getattr(fc, k):,}" for k in COUNT_FIELDS)
+            Text(fc.name), fc.variant or fc.kind, *(f"{getattr(fc, k):,}" for k in COUNT_FIELDS)
         )
     totals = result.totals
     table.add_row("[bold]total", "", *(f"[bold]{totals[k]:,}" for k in COUNT_FIELDS))
     console.print(table)
     for note in result.notes:
-        console.print(f"note: {note}", highlight=False)
+        console.print(Text(f"note: {note}"), highlight=False)
     if totals["rejected"]:
         console.print(f"rejected rows: keyguard ingest rejects {result.run_uid}")
 
@@ -178,7 +179,7 @@ def runs(limit: Annotated[int, typer.Option(help="How many runs")] = 20) -> None
                 r.adapter,
                 f"{r.started_at:%Y-%m-%d %H:%M}",
                 *(f"{t.get(k, 0):,}" for k in ("read", "accepted", "duplicate", "rejected")),
-                r.source,
+                Text(r.source),
             )
         console.print(table)
 
@@ -194,8 +195,10 @@ def rejects(
         code = service.run_unit_code(session, run)
     rows = EventStore(get_settings().home).rejects(code, run)
     table = Table("file", "line", "reason", "row (content removed)")
-    for row in rows.slice(0, limit).to_pylist():
-        table.add_row(row["source_file"], str(row["line"]), row["reason"], row["raw"])
+    for row in rows.slice(0, limit).to_pylist():  # source text: never read as markup
+        table.add_row(
+            Text(row["source_file"]), str(row["line"]), Text(row["reason"]), Text(row["raw"])
+        )
     console.print(table)
     console.print(f"{rows.num_rows:,} rejected rows in run {run}")
 

@@ -55,6 +55,7 @@ class Stager:
 
     # -- rejects --------------------------------------------------------------------------
     def _reject(self, fc: FileCounts, table: pa.Table) -> None:
+        table = table.sort_by([("line_no", "ascending")])
         raws = [(r or "")[:MAX_RAW] for r in table["raw_kept"].to_pylist()]
         n = table.num_rows
         out = pa.table(
