@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -42,7 +42,6 @@ class Adapter:
     title: str
     declarations: Callable[[], tuple[SourceDeclaration, ...]]
     plan: Callable[..., Any]
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
