@@ -22,6 +22,7 @@ from keyguard.events.schema import EVENT_SCHEMA
 from keyguard.events.store import EventStore
 from keyguard.privacy.pseudonyms import pseudonym
 from keyguard.records.org.models import Person, Unit
+from keyguard.records.register.matching import user_key
 
 #: Most events an alert brings into a case by itself (more can be attached by id).
 MAX_ALERT_EVENTS = 300
@@ -194,13 +195,13 @@ def related_findings(
 
     found: dict[str, Finding] = {}
     q = select(Finding).where(Finding.unit_id == unit.id, Finding.status == "open")
-    key = (user or "").casefold()
+    key = user_key(user) if user else ""
     for f in session.scalars(q):
         if person_id is not None and f.person_id == person_id:
             found[f.id] = f
             continue
         if key and any(
-            str(row.get(k) or "").casefold() == key
+            user_key(str(row.get(k) or "")) == key
             for row in (f.evidence or [])
             for k in ("user", "staff_id", "grantee", "holder", "person")
         ):
