@@ -26,13 +26,15 @@ def _setup(session: Session, org) -> None:
 
 
 def _subjects(session: Session, person) -> list[str]:
-    return list(
-        session.scalars(
-            select(Notification.subject)
+    """Subject and body of every notice to ``person``."""
+    return [
+        f"{n.subject}\n{n.body}"
+        for n in session.scalars(
+            select(Notification)
             .where(Notification.person_id == person.id)
             .order_by(Notification.id)
         )
-    )
+    ]
 
 
 @pytest.mark.pg
@@ -70,6 +72,7 @@ def test_overdue_statement_escalates_step_by_step(
     session.expire_all()
     lead = [s for s in _subjects(session, org.people["lead"]) if "Erik Engineer" in s]
     assert any(stmt in s for s in lead)
+    assert len(lead) == 1  # one notice per person and stage, listing the items
     assert not any("Erik" in s for s in _subjects(session, org.people["cso"]))
 
     now("2026-02-26T08:00:00")  # 22 days overdue: the security office hears

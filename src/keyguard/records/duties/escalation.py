@@ -4,13 +4,15 @@ For each item: a reminder to the person when it falls due within the reminder wi
 again when it is overdue; after ``escalate_after_days`` overdue a notice to the holder(s) of
 the position above (else the person's manager); after ``security_after_days`` a notice to
 the security office (its officers, see :func:`security_office`). Every notice has a dedupe
-key, so running the job again sends nothing twice. Notifications are in-app and by e-mail
+key naming the exact set of items, so running the job again sends nothing twice; one notice
+per recipient, person and stage lists the items. Notifications are in-app and by e-mail
 when an address is known.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -139,27 +141,66 @@ def _what(item: DutyItem) -> str:
     return f'duty {item.duty.ref_id} "{duty_name(item.duty, None)}" ({item.period})'
 
 
-def _send(
-    session: Session, unit: Unit, to: Recipient, *, kind: str, subject: str, body: str, key: str
+STAGES = {
+    # stage: (notification kind, subject prefix, who is told)
+    "soon": ("duty.due", "Due soon", "person"),
+    "overdue": ("duty.overdue", "Overdue", "person"),
+    "manager": ("duty.escalated", "Escalated", "manager"),
+    "security": ("duty.escalated", "Escalated to the security office", "security"),
+}
+
+
+def _line(item: DutyItem) -> str:
+    late = f", {item.days_overdue} days overdue" if item.days_overdue else ""
+    return f"- {_what(item)}: due {item.due_on}{late}"
+
+
+def _digest(
+    session: Session,
+    unit: Unit,
+    to: Recipient,
+    person: Person,
+    stage: str,
+    items: list[DutyItem],
 ) -> bool:
+    """One notice to ``to`` about ``person``'s items at ``stage``; its dedupe key names the
+    exact set of items, so the same set is never sent twice and a new item sends a new one."""
+    kind, prefix, audience = STAGES[stage]
+    keys = hashlib.sha256("|".join(sorted(i.key for i in items)).encode()).hexdigest()[:16]
     suffix = f"a{to.account_id}" if to.account_id else f"p{to.person_id}"
+    what = _what(items[0]) if len(items) == 1 else f"{len(items)} duty items"
+    lines = "\n".join(_line(i) for i in items[:25])
+    more = f"\n… and {len(items) - 25} more" if len(items) > 25 else ""
+    if audience == "person":
+        subject = f"{prefix}: {what}"
+        body = f"Please sign these in My duties:\n{lines}{more}"
+        link = f"/units/{unit.id}/duties/my"
+    else:
+        subject = f"{prefix}: {person.full_name} — {what}"
+        body = f"{person.full_name} has not signed:\n{lines}{more}\n" + (
+            "As the position above, please follow it up."
+            if audience == "manager"
+            else "The position above was told without effect."
+        )
+        link = f"/units/{unit.id}/duties/department"
     note = notify(
         session,
         kind=kind,
-        subject=subject,
+        subject=subject[:300],
         body=body,
         unit_id=unit.id,
         account_id=to.account_id,
         person_id=to.person_id,
-        link="/duties/my",
+        link=link,
         email_to=to.email,
-        dedupe_key=f"duty:{key}:{suffix}"[:200],
+        dedupe_key=f"duty:{stage}:{person.id}:{keys}:{suffix}",
     )
     return note is not None
 
 
 def escalate_unit(session: Session, unit: Unit, now: dt.datetime) -> Counter[str]:
-    """Send the due reminders and escalations of one unit."""
+    """Send the due reminders and escalations of one unit (one notice per recipient, person
+    and stage, listing the items)."""
     settings = duty_settings(unit)
     day = local_today(unit, now)
     people = {
@@ -170,72 +211,36 @@ def escalate_unit(session: Session, unit: Unit, now: dt.datetime) -> Counter[str
             .where(Person.unit_id == unit.id, Person.status.in_(("active", "notice")))
         )
     }
+    staged: dict[tuple[int, str], list[DutyItem]] = {}
+    for item in items_for_people(
+        session, unit=unit, people=people.values(), day=day, with_previous=True
+    ):
+        stages = []
+        if item.status == "due":
+            stages.append("soon")
+        if item.status == "overdue":
+            stages.append("overdue")
+            if item.days_overdue >= settings.escalate_after_days:
+                stages.append("manager")
+            if item.days_overdue >= settings.security_after_days:
+                stages.append("security")
+        for stage in stages:
+            staged.setdefault((item.person_id, stage), []).append(item)
     counts: Counter[str] = Counter()
     office: list[Recipient] | None = None
-    items = items_for_people(
-        session, unit=unit, people=people.values(), day=day, with_previous=True
-    )
-    cache: dict[int, list[Recipient]] = {}
-
-    def own(p: Person) -> list[Recipient]:
-        if p.id not in cache:
-            cache[p.id] = recipients_for_people(session, [p])
-        return cache[p.id]
-
-    for item in items:
-        person = people[item.person_id]
-        what = _what(item)
-        if item.status == "due":
-            for to in own(person):
-                counts["reminded"] += _send(
-                    session,
-                    unit,
-                    to,
-                    kind="duty.due",
-                    key=f"{item.key}:soon",
-                    subject=f"Due by {item.due_on}: {what}",
-                    body=f"Your {what} is due by {item.due_on}. Open My duties to sign it.",
-                )
-        if item.status != "overdue":
-            continue
-        for to in own(person):
-            counts["overdue"] += _send(
-                session,
-                unit,
-                to,
-                kind="duty.overdue",
-                key=f"{item.key}:overdue",
-                subject=f"Overdue since {item.due_on}: {what}",
-                body=f"Your {what} was due on {item.due_on}. Please sign it in My duties.",
-            )
-        if item.days_overdue >= settings.escalate_after_days:
-            for to in [r for m in managers_of(session, person) for r in own(m)]:
-                counts["manager"] += _send(
-                    session,
-                    unit,
-                    to,
-                    kind="duty.escalated",
-                    key=f"{item.key}:manager",
-                    subject=f"Escalated: {person.full_name} — {what}",
-                    body=f"{person.full_name}'s {what} is {item.days_overdue} days overdue "
-                    f"(due {item.due_on}). As the position above, please follow it up.",
-                )
-        if item.days_overdue >= settings.security_after_days:
+    for (person_id, stage), items in staged.items():
+        person = people[person_id]
+        audience = STAGES[stage][2]
+        if audience == "person":
+            recipients = recipients_for_people(session, [person])
+        elif audience == "manager":
+            recipients = recipients_for_people(session, managers_of(session, person))
+        else:
             if office is None:
                 office = security_office(session, unit)
-            for to in office:
-                if to.person_id == person.id:
-                    continue
-                counts["security"] += _send(
-                    session,
-                    unit,
-                    to,
-                    kind="duty.escalated",
-                    key=f"{item.key}:security",
-                    subject=f"Escalated to the security office: {person.full_name} — {what}",
-                    body=f"{person.full_name}'s {what} is {item.days_overdue} days overdue "
-                    f"(due {item.due_on}) and was escalated to their manager without effect.",
-                )
+            recipients = [r for r in office if r.person_id != person.id]
+        for to in recipients:
+            counts[stage] += _digest(session, unit, to, person, stage, items)
     return counts
 
 
