@@ -303,7 +303,7 @@ def remind(session: Session, unit: Unit, day: dt.date) -> Counter[str]:
                 unit_id=unit.id,
                 account_id=account_id,
                 person_id=person.id,
-                link="/training/my",
+                link=f"/units/{unit.id}/training/my",
                 email_to=person.email or email,
                 dedupe_key=f"training:{item.id}:{stage}:{account_id or 'p'}",
             )
