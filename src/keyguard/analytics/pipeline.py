@@ -233,7 +233,9 @@ def register_item_access(
     session: Any, unit: Any, inputs: Inputs
 ) -> Callable[[DuckEngine, int, int], pa.Table]:
     """Item accesses with a register: the register's matching of objects to items and its
-    need-to-know check (grants in force and known on the access day)."""
+    need-to-know check (grants in force and known on the access day). Each classified
+    document (object in an item's location) counts once; it is outside need-to-know when
+    any item covering it lacks a grant."""
     from keyguard.records.register.matching import event_items, outside_need_to_know
 
     top = max(len(inputs.levels) - 1, 0)
@@ -254,14 +256,14 @@ def register_item_access(
         )
         return eng.arrow(f"""
             WITH o AS (SELECT DISTINCT event_id, item_id FROM kg_outside)
-            SELECT a.user_key, a.day_no, CAST(i.item_id AS VARCHAR) AS item_id,
+            SELECT a.user_key, a.day_no, lower(replace(a.object, chr(92), '/')) AS item_id,
               MAX(i.item_level) AS level,
               MAX(CASE WHEN i.item_level_rank >= {top} THEN 1 ELSE 0 END) AS top_level,
-              SUM(a.n) AS n, MAX(CASE WHEN o.event_id IS NOT NULL THEN 1 ELSE 0 END) AS outside,
-              CAST(NULL AS VARCHAR) AS owner
+              MAX(a.n) AS n, MAX(CASE WHEN o.event_id IS NOT NULL THEN 1 ELSE 0 END) AS outside,
+              MIN(i.reference) AS owner
             FROM kg_items i JOIN kg_access_ev a ON a.event_id = i.event_id
             LEFT JOIN o ON o.event_id = i.event_id AND o.item_id = i.item_id
-            GROUP BY a.user_key, a.day_no, i.item_id""")
+            GROUP BY a.user_key, a.day_no, lower(replace(a.object, chr(92), '/'))""")
 
     return run
 
