@@ -115,6 +115,14 @@ def test_sign_statement_stores_text_hash_and_versions(session: Session, org) -> 
     assert row.text == mine.statement_text and row.text_sha256 == sha256_text(row.text)
     assert len(row.framework_versions) == len(builtin_frameworks())
     assert set(row.framework_versions.values()) == {1}
+    with pytest.raises(RuleViolation, match="already signed"):
+        service.sign_statement(
+            session,
+            person_id=eng.id,
+            account_id=None,
+            locale="en",
+            text_sha256=mine.statement_sha256,
+        )
     zh, zh_sha, _ = service.statement_for(session, person_id=eng.id, locale="zh-CN")
     assert "本人" in zh and zh_sha != mine.statement_sha256
     after = service.my_duties(session, person_id=eng.id)

@@ -181,6 +181,12 @@ def sign_statement(
     text, digest, duties = statement_for(session, person_id=person_id, locale=locale, day=day)
     if digest != text_sha256:
         raise RuleViolation("the statement changed since it was shown; read it again and sign")
+    urns = {d.urn for d in duties}
+    for earlier in session.scalars(
+        select(ResponsibilityStatement).where(ResponsibilityStatement.person_id == person.id)
+    ):
+        if urns <= set(earlier.duty_urns):
+            raise RuleViolation("your statement is already signed and covers all your duties")
     pos_id, _ = position_on(session, person, day)
     frameworks = _frameworks(session, unit.id)
     row = ResponsibilityStatement(
