@@ -65,7 +65,10 @@ def _env(home: Path) -> dict[str, str]:
 def _sub(args: list[str], home: Path) -> dict[str, Any]:
     """Run ``python -m bench.bench_detect <args>`` in a fresh process; its JSON result."""
     cmd = [sys.executable, "-m", "bench.bench_detect", *args]
-    out = subprocess.run(cmd, env=_env(home), check=True, capture_output=True, text=True)
+    out = subprocess.run(cmd, env=_env(home), check=False, capture_output=True, text=True)
+    if out.returncode:
+        sys.stderr.write(out.stderr)
+        raise SystemExit(f"step failed: {shlex.join(cmd)}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
@@ -93,12 +96,12 @@ def step_prepare(data: Path, home: Path, register: bool) -> dict[str, Any]:
         unit = org.create_unit(s, code=UNIT, name="Bench unit", timezone=tz)
         org.import_ldap_folder(s, unit=unit, folder=data / "cert")
         shared = data / "events"
-        if shared.exists():
-            (home / "events").symlink_to(shared, target_is_directory=True)
-        else:
+        if not shared.exists():
             ingest_cert(s, folder=data / "cert", unit_code=UNIT, import_ldap=False, home=home)
             (home / "events").rename(shared)
-            (home / "events").symlink_to(shared, target_is_directory=True)
+        if (home / "events").is_dir() and not (home / "events").is_symlink():
+            shutil.rmtree(home / "events")  # the empty store a new home starts with
+        (home / "events").symlink_to(shared, target_is_directory=True)
         if register:
             first = dt.date.fromisoformat(meta.get("params", {}).get("start", "2024-01-15"))
             import_register(s, unit=unit, path=data / "cert" / "register.csv")

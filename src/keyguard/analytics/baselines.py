@@ -14,6 +14,9 @@ import numpy as np
 import pyarrow as pa
 
 from keyguard.analytics.sql_baselines import baseline_ids, peer_ids
+from keyguard.policies import catalog
+
+CUMULATIVE_PEER_DAYS = 7
 
 BATCH = 4096
 
@@ -106,11 +109,45 @@ def _group_keys(features: pa.Table) -> dict[str, np.ndarray]:
 
 
 def peer_stats(features: pa.Table, lo: int, hi: int, cfg: dict[str, Any]) -> pa.Table:
+    """Peer statistics; cumulative indicators over the last week only (their values grow
+    with the data's age, so an older window would understate the peers)."""
+    regular = _peer_stats(features, lo, hi, int(cfg["peer_window_days"]), cumulative=False)
+    cum = _peer_stats(features, lo, hi, CUMULATIVE_PEER_DAYS, cumulative=True)
+    index = {
+        k: i
+        for i, k in enumerate(
+            zip(
+                cum.column("b").to_pylist(),
+                cum.column("lvl").to_pylist(),
+                cum.column("grp").to_pylist(),
+                strict=True,
+            )
+        )
+    }
+    keys = list(
+        zip(
+            regular.column("b").to_pylist(),
+            regular.column("lvl").to_pylist(),
+            regular.column("grp").to_pylist(),
+            strict=True,
+        )
+    )
+    take = [index.get(k) for k in keys]
+    out = regular
+    for name in cum.column_names[4:]:
+        col = cum.column(name).to_pylist()
+        out = out.append_column(
+            name, pa.array([col[i] if i is not None else None for i in take], pa.float64())
+        )
+    return out
+
+
+def _peer_stats(features: pa.Table, lo: int, hi: int, w: int, *, cumulative: bool) -> pa.Table:
     """Per week ``b`` with days in ``lo..hi`` and per peer group (``title``: department and
     job title, ``department``, ``unit``): people and the 50/90th percentiles of each
     indicator over the group's person-days in the ``peer_window_days`` before the week."""
-    w = int(cfg["peer_window_days"])
-    ids = peer_ids()
+    cum = {i.id for i in catalog.indicators().values() if i.kind == "cumulative"}
+    ids = [i for i in peer_ids() if (i in cum) == cumulative]
     days = features.column("day_no").to_numpy().astype(np.int64)
     users = features.column("user_key").to_numpy(zero_copy_only=False)
     x = _matrix(features, ids)
