@@ -191,6 +191,7 @@ def item(
     custodian: str | None = "ENG002",
     location: str | None = None,
     room: str | None = None,
+    review: dt.date | None = None,
 ) -> Item:
     return create_item(
         session,
@@ -203,6 +204,7 @@ def item(
         owner=w.people[owner] if owner else None,
         custodian=w.people[custodian] if custodian else None,
         created_on=D0,
+        review_date=review,
         room=room,
     )
 

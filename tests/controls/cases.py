@@ -226,6 +226,16 @@ def _no_owner(c: Ctx, positive: bool) -> None:
 
 
 @case(
+    "item-classification-review-overdue",
+    one(lambda f: "due on 2026-06-01, 29 day(s) ago" in f.subject and f.item_id is not None),
+)
+def _review_overdue(c: Ctx, positive: bool) -> None:
+    b.item(c.session, c.w, "R1", review=dt.date(2026, 6, 1 if positive else 30))
+    b.item(c.session, c.w, "R2", review=dt.date(2026, 12, 31))
+    b.item(c.session, c.w, "R3")  # no review date recorded
+
+
+@case(
     "checkout-overdue",
     one(lambda f: "10 day(s) late" in f.subject and f.evidence[0]["holder"] == "ENG001"),
 )

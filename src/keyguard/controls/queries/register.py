@@ -1,5 +1,5 @@
-"""Queries over the register itself: items nobody answers for, and physical check-outs
-not returned by their due day."""
+"""Queries over the register itself: items nobody answers for, items whose classification
+review is overdue, and physical check-outs not returned by their due day."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from keyguard.controls.context import QueryContext, record_row
 from keyguard.controls.queries import Hit, Param, query
-from keyguard.controls.queries.grants import items
+from keyguard.controls.queries.grants import items, rank
 from keyguard.controls.queries.people import leavers
 from keyguard.records.register.service import overdue
 
@@ -62,6 +62,52 @@ def no_owner(ctx: QueryContext, p: dict[str, Any]) -> list[Hit]:
                 item_id=item.id,
                 department_id=item.owner_department_id,
                 owner={"department_id": item.owner_department_id},
+            )
+        )
+    return hits
+
+
+@query(
+    "items.review_overdue",
+    title="Register items past their classification review date",
+    inputs=("register",),
+    params={
+        "grace_days": Param("int", 0, "Days past the review date before it counts", 0),
+        "min_rank": Param("int", 0, "Only items at this level rank or above (0 = lowest)", 0),
+    },
+)
+def review_overdue(ctx: QueryContext, p: dict[str, Any]) -> list[Hit]:
+    hits = []
+    for item in sorted(items(ctx).values(), key=lambda i: i.reference):
+        if item.status == "destroyed" or item.review_date is None:
+            continue
+        late = (ctx.as_of - item.review_date).days
+        if late <= p["grace_days"] or rank(ctx, item.level) < p["min_rank"]:
+            continue
+        text = (
+            f"Item {item.reference} ({item.level}, {ctx.node_path(item.owner_department_id)}): "
+            f"classification review was due on {item.review_date}, {late} day(s) ago"
+        )
+        hits.append(
+            Hit(
+                key=f"item:{item.id}",
+                subject=text,
+                subject_masked=text,
+                evidence=[
+                    record_row(
+                        "register_item",
+                        item.id,
+                        reference=item.reference,
+                        level=item.level,
+                        review_date=item.review_date,
+                        retention_until=item.retention_until,
+                        source=item.source,
+                    )
+                ],
+                item_id=item.id,
+                department_id=item.owner_department_id,
+                owner={"item_id": item.id, "department_id": item.owner_department_id},
+                details={"days_late": late},
             )
         )
     return hits
