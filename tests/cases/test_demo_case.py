@@ -63,6 +63,7 @@ def test_the_founding_case(session: Session, p: Prepared, home: Path) -> None:
         weaker = make_alert(session, unit, p.person(session, "arabic"), score=40.0)
         make_alert(session, unit, p.person(session, "head"), policy=MASS, score=99.0)
         finding = make_finding(session, unit, p.person(session))
+        finding.owner_person_id = p.person_id  # the check named the person as the owner
     session.commit()
     ctx, out = _ctx(session, p, home)
     step_case(ctx)
@@ -75,6 +76,7 @@ def test_the_founding_case(session: Session, p: Prepared, home: Path) -> None:
     assert req.decided_by_account_id != req.requested_by_account_id
     action = session.scalars(select(RectificationAction)).one()
     assert action.finding_id == finding.id and action.case_id == case.id
+    assert action.owner_person_id != p.person_id  # never the person concerned
     actors = {
         e.action: e.actor
         for e in session.scalars(select(AuditEntry).where(AuditEntry.action.like("reident_%")))

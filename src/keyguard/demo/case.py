@@ -22,6 +22,7 @@ from keyguard.audit.context import Actor, actor_scope
 from keyguard.cases import rectification, reident, service
 from keyguard.cases.models import Case
 from keyguard.cases.subjects import related_findings
+from keyguard.controls.owners import security_office_people
 from keyguard.db.session import session_scope
 from keyguard.demo.steps import DemoContext, DemoStep
 from keyguard.identity.models import Account
@@ -145,13 +146,16 @@ def step_case(ctx: DemoContext) -> None:
 
 def _actions(session: Session, unit: Unit, case: Case) -> int:
     """One rectification action per open loophole finding about the person (or naming the
-    user in its evidence), owned by the finding's owner, due by its due date or in 30 days."""
+    user in its evidence), owned by the finding's owner (the security office when that is the
+    person concerned), due by the finding's due date, at least 30 days out."""
     findings = related_findings(session, unit, case.person_id, case.user_key)[:MAX_ACTIONS]
     today = service.local_day(unit)
+    office = security_office_people(session, unit, today)
     for f in findings:
         owner = session.get(Person, f.owner_person_id) if f.owner_person_id else None
-        if owner is not None and owner.status == "left":
-            owner = None
+        if owner is None or owner.status == "left" or owner.id == case.person_id:
+            # never the person the case is about: the security office answers instead
+            owner = session.get(Person, office[0]) if office else None
         rectification.create_action(
             session,
             unit=unit,
