@@ -16,10 +16,11 @@ def _q(text: str) -> str:
 
 
 def shown(expr: str) -> str:
-    """A field value for a reason: quoted when short, else only its length (it may be a
-    shifted content column, which is never copied)."""
+    """A field value for a reason: quoted when short, without quotes and with at most one
+    space (it may be a shifted content column, which is never copied), else its length."""
     return (
         f"(CASE WHEN strlen({expr}) <= 24 AND NOT contains({expr}, '\"') "
+        f"AND strlen({expr}) - strlen(replace({expr}, ' ', '')) <= 1 "
         f"THEN '''' || {expr} || '''' ELSE '(' || length({expr}) || ' characters)' END)"
     )
 

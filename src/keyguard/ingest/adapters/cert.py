@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from keyguard.ingest.lines import LineChunk
 from keyguard.ingest.registry import Adapter, FieldUse, SourceDeclaration
 
 REMOVED = "[removed]"
+_DATE_LIKE = re.compile(r"^\s*[0-9/.-]+ [0-9:.]+\s*$")
 FAST_ROWS = f"(SELECT * FROM kg_fields WHERE a_reason IS DISTINCT FROM '{CSV_FALLBACK}')"
 
 
@@ -112,15 +114,17 @@ class CertParser:
     def kept_raw(self, text: str) -> str:
         """A rejected row without its content column: for layouts with content, at most the
         first four fields (id, date, user, pc), never a field that could be the content
-        shifted left, and nothing from a quote on."""
+        shifted left (the last one of a short row), and none from the first that does not
+        look like an id, date, user or host (a space, or a quote) on."""
         if not self.layout.content:
             return text
         pieces = text.split(",", 4)
         kept = pieces[:4] if len(pieces) > 4 else pieces[:-1]
         out = []
-        for piece in kept:
-            if '"' in piece:
-                out.append(piece.split('"', 1)[0])
+        for i, piece in enumerate(kept):
+            if '"' in piece or (
+                any(c.isspace() for c in piece) and not (i == 1 and _DATE_LIKE.match(piece))
+            ):
                 break
             out.append(piece)
         return ",".join([*out, REMOVED])
