@@ -99,6 +99,13 @@ def _account_label(session: Session, account_id: int | None) -> str | None:
     return account.display_name if account else f"account {account_id}"
 
 
+def actor_label(session: Session, actor: str | None) -> str | None:
+    """``account:<id>`` as the account's display name; other actors as written."""
+    if actor and actor.startswith("account:") and actor[8:].isdigit():
+        return _account_label(session, int(actor[8:]))
+    return actor
+
+
 def case_row(session: Session, case: Case) -> dict[str, Any]:
     """A case as a list shows it (pseudonymous)."""
     return {
@@ -163,7 +170,7 @@ def request_row(
         "decided_at": _iso(req.decided_at),
         "decision_note": req.decision_note,
         "expires_at": _iso(req.expires_at),
-        "revoked_by": req.revoked_by,
+        "revoked_by": actor_label(session, req.revoked_by),
         "revoked_at": _iso(req.revoked_at),
         "revoke_reason": req.revoke_reason,
     }
@@ -341,7 +348,7 @@ def who_saw(
                 else None,
                 "why": v.purpose,
                 "request": v.request_id,
-                "approved_by": v.approved_by,
+                "approved_by": actor_label(session, v.approved_by),
                 "scope": v.scope,
                 "what": v.what,
             }

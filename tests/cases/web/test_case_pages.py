@@ -91,6 +91,7 @@ def test_case_is_pseudonymous_until_a_second_person_approves(
     seen = auditor.get(f"/api/v1/units/{a}/audit/who-saw").json()
     assert [v["what"] for v in seen["views"]] == ["case page", "api"]
     assert all(v["why"] == PURPOSE for v in seen["views"])
+    assert {v["approved_by"] for v in seen["views"]} == {"Security Officer"}
     assert seen["requests"][0]["state"] == "approved"
     assert analyst.get(f"/units/{a}/audit/who-saw").status_code == 403
 
