@@ -25,6 +25,8 @@ def pipeline_queries() -> dict[str, str]:
             "b_first": sql_stage_b.first_use_sql(lo, hi, cfg),
             "b_item_access": sql_stage_b.share_access_sql(lo, hi, cfg),
             "b_items": sql_stage_b.items_sql(lo, hi),
+            "b_rare_access": sql_stage_b.rarity_sql(lo, hi),
+            "b_rare": sql_stage_b.rare_sql(lo, hi),
             "outside_rcpt": sql_stage_b.outside_recipients_sql(lo, hi),
             "personal": sql_stage_b.personal_sql(hi),
             "b_email": sql_stage_b.email_sql(lo, hi, cfg),

@@ -168,11 +168,13 @@ def run_range(
     # Items: per-access classification, cached so cumulative counts reuse earlier days.
     eng.register("_item_access_new", item_access(eng, lo, hi))
     cache.write("b_item_access", eng.table("_item_access_new"), days)
-    _with_history(eng, cache, "b_item_access", "_item_access_new", lo - 100, lo)
+    _with_history(eng, cache, "b_item_access", "_item_access_new", lo - 200, lo)
     put("b_hours", sql_stage_b.hours_sql(lo, hi, cfg, cal))
     put("b_hosts", sql_stage_b.hosts_sql(lo, hi, cfg))
     put("b_first", sql_stage_b.first_use_sql(lo, hi, cfg))
     put("b_items", sql_stage_b.items_sql(lo, hi))
+    put("b_rare_access", sql_stage_b.rarity_sql(lo, hi))
+    put("b_rare", sql_stage_b.rare_sql(lo, hi))
     put("outside_rcpt", sql_stage_b.outside_recipients_sql(lo, hi))
     eng.register(
         "name_personal", name_personal(eng.table("outside_rcpt"), inputs.table("person_names"))

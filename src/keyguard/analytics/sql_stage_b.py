@@ -228,6 +228,56 @@ LEFT JOIN run ON run.user_key = g.user_key AND run.day_no = g.day_no
 """
 
 
+def rarity_sql(lo: int, hi: int, window: int = 90) -> str:
+    """Accesses outside need-to-know (days ``lo - 89..hi``) flagged ``rare`` when no one
+    else of the person's department touched the same item (register item, or the other
+    department's or project's share) in the ``window`` days before."""
+    big = max(CUM_WINDOWS)
+    return f"""
+WITH a AS (SELECT b.user_key, b.day_no, b.item_id, b.outside, COALESCE(b.owner, '') AS ref,
+             p.department FROM b_item_access b
+           LEFT JOIN people p ON p.user_key = b.user_key AND b.day_no >= p.from_no
+                AND b.day_no < p.to_no
+           WHERE b.day_no BETWEEN {lo - big + 1 - window} AND {hi}),
+r AS (SELECT DISTINCT department, ref, user_key, day_no FROM a
+      WHERE department IS NOT NULL AND ref <> ''),
+t AS (SELECT DISTINCT user_key, day_no, item_id, department, ref FROM a
+      WHERE outside = 1 AND day_no BETWEEN {lo - big + 1} AND {hi}),
+seen AS (SELECT t.user_key, t.day_no, t.item_id, COUNT(*) AS n FROM t JOIN r
+         ON r.department = t.department AND r.ref = t.ref AND r.user_key <> t.user_key
+         AND r.day_no >= t.day_no - {window} AND r.day_no < t.day_no
+         GROUP BY t.user_key, t.day_no, t.item_id)
+SELECT t.user_key, t.day_no, t.item_id,
+  CASE WHEN COALESCE(seen.n, 0) = 0 THEN 1 ELSE 0 END AS rare
+FROM t LEFT JOIN seen ON seen.user_key = t.user_key AND seen.day_no = t.day_no
+  AND seen.item_id = t.item_id
+"""
+
+
+def rare_sql(lo: int, hi: int, window: int = 90) -> str:
+    """Daily and 90-day distinct counts of rare accesses outside need-to-know (needs
+    ``b_rare_access``)."""
+    return f"""
+WITH grid AS (SELECT user_key, day_no FROM a_user_day WHERE day_no BETWEEN {lo} AND {hi}),
+o AS (SELECT DISTINCT user_key, item_id, day_no FROM b_rare_access WHERE rare = 1),
+daily AS (SELECT user_key, day_no, COUNT(*) AS n FROM o WHERE day_no BETWEEN {lo} AND {hi}
+          GROUP BY user_key, day_no),
+nx AS (SELECT user_key, item_id, day_no,
+         LEAD(day_no) OVER (PARTITION BY user_key, item_id ORDER BY day_no) AS next_no FROM o),
+dl AS (SELECT user_key, day_no, 1 AS d FROM nx
+       UNION ALL SELECT user_key, LEAST(day_no + {window}, COALESCE(next_no, day_no + {window}))
+         AS day_no, -1 AS d FROM nx
+       UNION ALL SELECT user_key, day_no, 0 AS d FROM grid),
+sm AS (SELECT user_key, day_no, SUM(d) AS d FROM dl GROUP BY user_key, day_no),
+run AS (SELECT user_key, day_no, SUM(d) OVER (PARTITION BY user_key ORDER BY day_no
+          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS v FROM sm)
+SELECT g.user_key, g.day_no, COALESCE(daily.n, 0) AS items_outside_ntk_rare,
+  COALESCE(run.v, 0) AS items_outside_ntk_rare_90d
+FROM grid g LEFT JOIN daily ON daily.user_key = g.user_key AND daily.day_no = g.day_no
+LEFT JOIN run ON run.user_key = g.user_key AND run.day_no = g.day_no
+"""
+
+
 def personal_sql(hi: int) -> str:
     """Each person's personal addresses with the day each became known: outside addresses
     they send from or receive at (only while nobody else uses the same address), recorded
@@ -329,6 +379,8 @@ SOURCES: dict[str, str] = {
     "items_outside_ntk_60d": "b_items",
     "items_outside_ntk_90d": "b_items",
     "items_top_level": "b_items",
+    "items_outside_ntk_rare": "b_rare",
+    "items_outside_ntk_rare_90d": "b_rare",
     "email_out": "b_email",
     "email_out_attach": "b_email",
     "email_out_attach_bytes": "b_email",
