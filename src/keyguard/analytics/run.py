@@ -37,7 +37,7 @@ from keyguard.policies.loader import active_policies
 from keyguard.policies.model import Policy
 from keyguard.records.org.models import Unit
 
-VERSION = 3  # the pipeline's meaning; a change recomputes everything
+VERSION = 4  # the pipeline's meaning; a change recomputes everything
 CHUNK_DAYS = 64
 
 Progress = Callable[[str, int, int], None]

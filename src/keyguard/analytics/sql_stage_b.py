@@ -228,10 +228,11 @@ LEFT JOIN run ON run.user_key = g.user_key AND run.day_no = g.day_no
 """
 
 
-def rarity_sql(lo: int, hi: int, window: int = 90) -> str:
+def rarity_sql(lo: int, hi: int, window: int = 90, min_history: int = 28) -> str:
     """Accesses outside need-to-know (days ``lo - 89..hi``) flagged ``rare`` when no one
     else of the person's department touched the same item (register item, or the other
-    department's or project's share) in the ``window`` days before."""
+    department's or project's share) in the ``window`` days before — once the data covers
+    ``min_history`` days (before, every item would look rare) and the department is known."""
     big = max(CUM_WINDOWS)
     return f"""
 WITH a AS (SELECT b.user_key, b.day_no, b.item_id, b.outside, COALESCE(b.owner, '') AS ref,
@@ -248,8 +249,10 @@ seen AS (SELECT t.user_key, t.day_no, t.item_id, COUNT(*) AS n FROM t JOIN r
          AND r.day_no >= t.day_no - {window} AND r.day_no < t.day_no
          GROUP BY t.user_key, t.day_no, t.item_id)
 SELECT t.user_key, t.day_no, t.item_id,
-  CASE WHEN COALESCE(seen.n, 0) = 0 THEN 1 ELSE 0 END AS rare
-FROM t LEFT JOIN seen ON seen.user_key = t.user_key AND seen.day_no = t.day_no
+  CASE WHEN COALESCE(seen.n, 0) = 0 AND t.department IS NOT NULL
+       AND t.day_no >= f.d0 + {min_history} THEN 1 ELSE 0 END AS rare
+FROM t CROSS JOIN (SELECT MIN(day_no) AS d0 FROM a_user_day) f
+LEFT JOIN seen ON seen.user_key = t.user_key AND seen.day_no = t.day_no
   AND seen.item_id = t.item_id
 """
 
