@@ -17,7 +17,6 @@ from keyguard.errors import KeyguardError
 from keyguard.identity.bootstrap import initialise_home
 from keyguard.plugins import get_plugin_manager
 from keyguard.records.org import service as org
-from keyguard.scheduler.lock import job_lock
 from keyguard.scheduler.service import Job, tick
 
 units_app = typer.Typer(help="Units (organizations) of this installation.", no_args_is_help=True)
@@ -52,8 +51,8 @@ def tick_command(
 ) -> None:
     """Run every due scheduled job (expiries, reminders, escalations, retention)."""
     require_home()
-    with job_lock("tick"):
-        runs = tick(sessionmaker_for(), all_jobs(), now=utcnow(), force=force)
+    # Jobs that must not interleave with ingest or detection take the job lock themselves.
+    runs = tick(sessionmaker_for(), all_jobs(), now=utcnow(), force=force)
     table = Table("job", "status", "result")
     for run in runs:
         table.add_row(run.job, run.status, run.error or str(run.result))
@@ -65,10 +64,9 @@ def tick_command(
 def _tick_loop(every: int, stop: threading.Event) -> None:
     while not stop.wait(every):
         try:
-            with job_lock("tick"):
-                tick(sessionmaker_for(), all_jobs())
-        except KeyguardError as exc:  # another job holds the lock: try next time
-            err_console.print(f"tick skipped: {exc}")
+            tick(sessionmaker_for(), all_jobs())
+        except KeyguardError as exc:
+            err_console.print(f"tick failed: {exc}")
 
 
 @handle_errors
