@@ -15,8 +15,10 @@ from keyguard.controls import service
 from keyguard.controls.evidence import findings_closed
 from keyguard.controls.hooks import scan_and_notify
 from keyguard.controls.notify import notify_overdue
+from keyguard.errors import JobLocked
 from keyguard.plugins import get_plugin_manager
 from keyguard.records.duties.score import Scope, evidence_sources, unit_score
+from keyguard.scheduler.lock import job_lock
 from keyguard.scheduler.models import Notification
 
 from . import builders as b
@@ -123,3 +125,16 @@ def test_findings_closed_on_time_feed_the_compliance_score(
     assert research.possible == 2
     term = {t.key: t for t in unit_score(session, unit=w.unit, day=dt.date(2026, 6, 10)).terms}
     assert (term["findings"].earned, term["findings"].possible) == (1, 3)
+
+
+@pytest.mark.pg
+def test_no_scan_while_an_ingest_holds_the_job_lock(session: Session, w: W) -> None:
+    b.item(session, w, "R1", custodian=None)
+    session.flush()
+    with job_lock("ingest cert"), pytest.raises(JobLocked, match="ingest cert"):
+        scan_and_notify(session, AT)
+    with pytest.raises(JobLocked):
+        with job_lock("detect"):
+            service.scan_unit_locked(session, unit=w.unit)
+    assert open_findings(session, w, CHECK) == []
+    assert service.scan_unit_locked(session, unit=w.unit, only=[CHECK]).counts["new"] == 1

@@ -124,7 +124,7 @@ def checks(
 @router.post("/units/{unit_id}/loopholes/run")
 def run(unit_id: int, db: DbSession, info: ActiveUnit, principal: Manager) -> dict[str, Any]:
     """Run every check now; returns what each did."""
-    result = service.scan_unit(db, unit=_unit(db, info))
+    result = service.scan_unit_locked(db, unit=_unit(db, info))
     return {
         "run": result.run.id,
         "as_of": result.run.as_of.isoformat(),

@@ -159,7 +159,7 @@ def loopholes(
     with cli_session() as session:
         checks = load_checks()
         for u in _units(session, unit):
-            result = service.scan_unit(session, unit=u, as_of=day, checks=checks, only=check)
+            result = service.scan_unit_locked(session, unit=u, as_of=day, checks=checks, only=check)
             found = service.list_findings(session, unit=u)
             if check:
                 found = [f for f in found if f.check_id in check]

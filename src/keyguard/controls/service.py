@@ -25,6 +25,7 @@ from keyguard.events.store import EventStore
 from keyguard.privacy.pseudonyms import pseudonym
 from keyguard.records.org.models import Person, Unit
 from keyguard.records.register.matching import user_key
+from keyguard.scheduler.lock import job_lock
 
 __all__ = [
     "FindingFilter",
@@ -40,6 +41,7 @@ __all__ = [
     "mask_evidence",
     "reopen_finding",
     "scan_unit",
+    "scan_unit_locked",
 ]
 
 #: Evidence keys whose values are staff ids or user names (shown as pseudonyms when the
@@ -249,6 +251,13 @@ def reopen_finding(session: Session, *, finding: Finding, note: str) -> Finding:
     _event(session, finding, "reopened", note.strip())
     session.flush()
     return finding
+
+
+def scan_unit_locked(session: Session, *, unit: Unit, **kwargs: Any) -> ScanResult:
+    """:func:`scan_unit` holding the home's job lock, so that a scan never reads an ingest
+    half done (``JobLocked`` when an ingest or detection is running)."""
+    with job_lock(f"loophole scan of {unit.code}"):
+        return scan_unit(session, unit=unit, **kwargs)
 
 
 def today(unit: Unit) -> dt.date:

@@ -163,7 +163,7 @@ def checks_page(
 
 @router.post("/units/{unit_id}/loopholes/run")
 def run_checks(unit_id: int, db: DbSession, info: ActiveUnit, principal: Manager) -> Response:
-    service.scan_unit(db, unit=_unit(db, info))
+    service.scan_unit_locked(db, unit=_unit(db, info))
     return RedirectResponse(f"/units/{unit_id}/loopholes?notice={SCANNED}", status_code=303)
 
 
