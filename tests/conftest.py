@@ -23,6 +23,9 @@ from keyguard.db import engine as db_engine
 from keyguard.db.migrate import upgrade
 from keyguard.privacy import pseudonyms
 
+# CLI output is compared as text: a wide, fixed terminal keeps Rich from truncating tables.
+os.environ["COLUMNS"] = "240"
+
 PG_URL = os.environ.get("KEYGUARD_TEST_PG_URL")
 _TEMPLATES: dict[str, str] = {}
 

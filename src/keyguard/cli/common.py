@@ -40,7 +40,7 @@ def handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except KeyguardError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from exc
 
     return wrapper  # type: ignore[return-value]
