@@ -107,6 +107,22 @@ def test_reports_actions_and_closing(signed_in, world: World, alert_id: str, db:
     pdf = analyst.get(f"/units/{a}/cases/{case_id}/report.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
     assert pdf.headers["content-type"] == "application/pdf"
+    up = analyst.post(
+        f"/units/{a}/cases/{case_id}/files",
+        data={"text": "signed statement"},
+        files={"file": ("statement.txt", b"I copied them.", "text/plain")},
+        follow_redirects=False,
+    )
+    assert up.status_code == 303, up.text
+    file_id = analyst.get(f"/api/v1/units/{a}/cases/{case_id}").json()["evidence"][0]["id"]
+    got = analyst.get(f"/units/{a}/cases/{case_id}/files/{file_id}")
+    assert (
+        got.content == b"I copied them." and "statement.txt" in got.headers["content-disposition"]
+    )
+    empty = analyst.post(
+        f"/units/{a}/cases/{case_id}/files", files={"file": ("empty.txt", b"", "text/plain")}
+    )
+    assert empty.status_code == 400 and "is empty" in empty.text
     bad = analyst.post(
         f"/units/{a}/cases/{case_id}/actions", data={"title": "Lock USB", "due_on": "2020-01-01"}
     )
