@@ -49,8 +49,11 @@ def collection_policy_ids(home: Path) -> list[str]:
     return [by_stem[s] for s in COLLECTION_POLICIES if s in by_stem]
 
 
-def top_alert(session: Session, unit: Unit, home: Path) -> Alert | None:
-    """The highest-scoring active collection alert keyguard raised in the unit."""
+def top_alert(
+    session: Session, unit: Unit, home: Path, not_about: frozenset[int] = frozenset()
+) -> Alert | None:
+    """The highest-scoring active collection alert keyguard raised in the unit (none about
+    the people in ``not_about``: nobody investigates themselves)."""
     ids = collection_policy_ids(home)
     if not ids:
         return None
@@ -80,7 +83,9 @@ def step_case(ctx: DemoContext) -> None:
         unit = session.scalar(select(Unit).where(Unit.code == ctx.unit_code))
         if unit is None:
             raise RuntimeError(f"no unit {ctx.unit_code!r}: the people step (30) must run first")
-        alert = top_alert(session, unit, ctx.home)
+        analyst, second = _account(session, ctx, "analyst"), _account(session, ctx, "analyst2")
+        investigators = frozenset(a.person_id for a in (analyst, second) if a.person_id is not None)
+        alert = top_alert(session, unit, ctx.home, not_about=investigators)
         if alert is None:
             ctx.facts["case"] = None
             ctx.console.print(
@@ -88,7 +93,6 @@ def step_case(ctx: DemoContext) -> None:
                 "unit: no founding case was made"
             )
             return
-        analyst, second = _account(session, ctx, "analyst"), _account(session, ctx, "analyst2")
         with actor_scope(_actor(analyst)):
             case = service.open_case(
                 session,
