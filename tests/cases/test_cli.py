@@ -21,6 +21,8 @@ from .support import Prepared, as_account, make_alert
 
 PURPOSE = "Interview planned with the person and their head."
 
+pytestmark = pytest.mark.pg
+
 
 def test_cases_retention_and_who_saw(
     session: Session, p: Prepared, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

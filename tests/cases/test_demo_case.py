@@ -9,6 +9,7 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +26,8 @@ from web.prepared import PASSWORD
 from .support import Prepared, make_alert, make_finding
 
 MASS = ("0d6c2d55-6a8a-4a33-a1c1-1b3b8a0f1f00", "Mass e-mail")
+
+pytestmark = pytest.mark.pg
 
 
 def _ctx(session: Session, p: Prepared, home: Path) -> tuple[DemoContext, io.StringIO]:
