@@ -80,7 +80,9 @@ def _pg_database(worker: str) -> str:
         base.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
     )
     root = base.rsplit("/", 1)[0]
-    tmpl = f"kg_tmpl_{worker}"
+    # The pid keeps separate pytest sessions sharing one server (developers running
+    # parts of the suite side by side) from dropping each other's template.
+    tmpl = f"kg_tmpl_{worker}_{os.getpid()}"
     try:
         with admin.connect() as conn:
             if worker not in _TEMPLATES:
@@ -90,7 +92,7 @@ def _pg_database(worker: str) -> str:
                 upgrade(eng)
                 eng.dispose()
                 _TEMPLATES[worker] = tmpl
-            name = f"kg_{worker}_{uuid.uuid4().hex[:8]}"
+            name = f"kg_{worker}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
             conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{tmpl}"'))
     finally:
         admin.dispose()
