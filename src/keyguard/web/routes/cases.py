@@ -542,6 +542,16 @@ def add_action(
     )
 
 
+def _report(
+    db: Session, info: UnitInfo, principal: Principal, account: Account, case_id: int, fmt: str
+) -> tuple[Case, bytes]:
+    """The case's report in ``fmt`` (html or pdf), names only for ``people.identify``."""
+    unit = _unit(db, info)
+    case = _case(db, unit, principal, case_id)
+    names = can(principal, "people.identify", unit.id)
+    return case, report.report(db, unit=unit, case=case, account=account, fmt=fmt, names=names)
+
+
 @router.get("/units/{unit_id}/cases/{case_id}/report")
 def report_html(
     unit_id: int,
@@ -551,16 +561,7 @@ def report_html(
     principal: Viewer,
     account: CurrentAccount,
 ) -> Response:
-    unit = _unit(db, info)
-    case = _case(db, unit, principal, case_id)
-    body = report.report(
-        db,
-        unit=unit,
-        case=case,
-        account=account,
-        fmt="html",
-        names=can(principal, "people.identify", unit.id),
-    )
+    _c, body = _report(db, info, principal, account, case_id, "html")
     return HTMLResponse(body.decode("utf-8"), headers={"content-security-policy": REPORT_CSP})
 
 
@@ -573,16 +574,7 @@ def report_pdf(
     principal: Viewer,
     account: CurrentAccount,
 ) -> Response:
-    unit = _unit(db, info)
-    case = _case(db, unit, principal, case_id)
-    body = report.report(
-        db,
-        unit=unit,
-        case=case,
-        account=account,
-        fmt="pdf",
-        names=can(principal, "people.identify", unit.id),
-    )
+    case, body = _report(db, info, principal, account, case_id, "pdf")
     return Response(
         body,
         media_type="application/pdf",

@@ -4,6 +4,7 @@ of the two-person rule is shown with its reason on the page the control was on."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -124,13 +125,13 @@ def _decide(
     info: UnitInfo,
     request_id: int,
     nxt: str,
-    fn: object,
+    fn: Callable[[ReidentRequest], object],
 ) -> Response:
     unit = _unit(db, info)
     req: ReidentRequest = reid.get_request(db, unit_id=unit.id, request_id=request_id)
     target = safe_next(nxt, f"/units/{unit.id}/reident")
     try:
-        fn(req)  # type: ignore[operator]
+        fn(req)
     except KeyguardError as exc:
         db.rollback()
         message = _error(request, exc)
@@ -147,52 +148,38 @@ def _decide(
     return RedirectResponse(f"{target}{sep}notice={DECIDED}", status_code=303)
 
 
-@router.post("/units/{unit_id}/reident/{request_id}/approve")
-def approve(
-    request: Request,
-    unit_id: int,
-    request_id: int,
-    db: DbSession,
-    info: ActiveUnit,
-    principal: Approver,
-    account: CurrentAccount,
-    note: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "",
-) -> Response:
-    return _decide(
-        request,
-        db,
-        principal,
-        account,
-        info,
-        request_id,
-        next,
-        lambda req: reident.approve(db, req=req, account=account, note=note),
-    )
+def _decision_route(action: str, decide: Callable[..., object]) -> Callable[..., Response]:
+    """The POST route of a second person's decision (``approve`` or ``refuse``) with a note;
+    both take the same form and differ only in the service function they call."""
+
+    def route(
+        request: Request,
+        unit_id: int,
+        request_id: int,
+        db: DbSession,
+        info: ActiveUnit,
+        principal: Approver,
+        account: CurrentAccount,
+        note: Annotated[str, Form()] = "",
+        next: Annotated[str, Form()] = "",
+    ) -> Response:
+        return _decide(
+            request,
+            db,
+            principal,
+            account,
+            info,
+            request_id,
+            next,
+            lambda req: decide(db, req=req, account=account, note=note),
+        )
+
+    route.__name__ = route.__qualname__ = action
+    return router.post(f"/units/{{unit_id}}/reident/{{request_id}}/{action}")(route)
 
 
-@router.post("/units/{unit_id}/reident/{request_id}/refuse")
-def refuse(
-    request: Request,
-    unit_id: int,
-    request_id: int,
-    db: DbSession,
-    info: ActiveUnit,
-    principal: Approver,
-    account: CurrentAccount,
-    note: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "",
-) -> Response:
-    return _decide(
-        request,
-        db,
-        principal,
-        account,
-        info,
-        request_id,
-        next,
-        lambda req: reident.refuse(db, req=req, account=account, note=note),
-    )
+approve = _decision_route("approve", reident.approve)
+refuse = _decision_route("refuse", reident.refuse)
 
 
 @router.post("/units/{unit_id}/reident/{request_id}/revoke")
