@@ -22,7 +22,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from keyguard import audit
-from keyguard.analytics.config import load_config
+from keyguard.analytics.history import min_history
 from keyguard.analytics.models import Alert, AlertTriage
 from keyguard.audit.models import AuditEntry
 from keyguard.audit.service import seal
@@ -31,8 +31,6 @@ from keyguard.cases.service import files_dir, local_day
 from keyguard.config import get_settings, utcnow
 from keyguard.errors import KeyguardError
 from keyguard.events.store import EventStore
-from keyguard.policies.backends import policy_lookback
-from keyguard.policies.loader import active_policies
 from keyguard.privacy import reid
 from keyguard.privacy.retention import KINDS, RetentionPolicy, cutoff, load_retention
 from keyguard.records.org.models import Unit
@@ -40,14 +38,6 @@ from keyguard.scheduler.lock import job_lock
 
 #: Used only when the policies or the analytics settings cannot be read (documented).
 FALLBACK_MIN_RAW_EVENT_DAYS = 400
-#: The analytics settings that are history windows (the baseline period is the longest).
-BASELINE_KEYS = (
-    "own_window_days",
-    "peer_window_days",
-    "share_window_days",
-    "usual_hours_window_days",
-    "host_owner_window_days",
-)
 
 
 @dataclass(frozen=True)
@@ -64,13 +54,8 @@ class Minimum:
 def minimum_raw_event_days(unit: Unit, home: Path | None = None) -> Minimum:
     """The longest detector window plus the baseline period, for this unit's settings."""
     try:
-        policies = active_policies(home or get_settings().home)
-        detector = max((policy_lookback(p) + 1 for p in policies), default=1)
-        cfg = load_config(home or get_settings().home, unit.settings)
-        baseline = max(
-            [int(cfg[k]) for k in BASELINE_KEYS]
-            + [int(cfg["anomaly_train_days"]) + int(cfg["anomaly_period_days"])]
-        )
+        need = min_history(home or get_settings().home, unit.settings)  # analytics' figure
+        detector, baseline = need.detector_days, need.baseline_days
     except (KeyguardError, KeyError, ValueError) as exc:
         return Minimum(
             FALLBACK_MIN_RAW_EVENT_DAYS,
