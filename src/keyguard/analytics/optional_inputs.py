@@ -85,15 +85,15 @@ def _priority(session: Session, unit: Unit, inputs: Inputs, days: tuple[int, int
     say is taken from them — top-level access (clearances, grants) and privilege through an
     account role; departing and privilege by title or position come from the timeline,
     which answers "as known on that day" exactly."""
-    from keyguard.records.personnel.jml import priority_groups
+    from keyguard.records.personnel.jml import PriorityGroups
 
     points = set(inputs.tables["people"].column("from_no").to_pylist())
     if days is not None:
         points |= set(range(days[0], days[1] + 1, 7))
     points = {p for p in points if 0 < p < NEVER}
+    groups = PriorityGroups(session, unit.id)  # records read once for every point
     inputs.tables["flags"] = _spans(
-        sorted(points),
-        lambda no: priority_groups(session, unit.id, dt.date(1970, 1, 1) + dt.timedelta(days=no)),
+        sorted(points), lambda no: groups.on(dt.date(1970, 1, 1) + dt.timedelta(days=no))
     )
 
 

@@ -16,7 +16,12 @@ from sqlalchemy.orm import Session
 from keyguard.errors import PermissionDenied, RuleViolation
 from keyguard.events.schema import EVENT_SCHEMA
 from keyguard.records.personnel.hooks import keyguard_jobs
-from keyguard.records.personnel.jml import complete_step, open_tasks, priority_groups
+from keyguard.records.personnel.jml import (
+    PriorityGroups,
+    complete_step,
+    open_tasks,
+    priority_groups,
+)
 from keyguard.records.personnel.models import JmlTask
 from keyguard.records.personnel.service import (
     above_clearance,
@@ -27,7 +32,13 @@ from keyguard.records.personnel.service import (
     reports_visible_to,
     review_report,
 )
-from keyguard.records.register.grants import Grantee, Scope, need_to_know, new_grant
+from keyguard.records.register.grants import (
+    Grantee,
+    Scope,
+    grant_table,
+    need_to_know,
+    new_grant,
+)
 from keyguard.records.register.service import create_item
 
 D = dt.date
@@ -252,3 +263,122 @@ def test_priority_groups_from_the_day_known(session: Session, world: World) -> N
     assert ("DAN0004", "privileged") in g and ("EVE0005", "privileged") not in g
     assert ("BOB0002", "top_level_access") in g
     assert ("BOB0002", "top_level_access") not in groups(D(2024, 12, 31))
+
+
+@pytest.mark.pg
+def test_later_records_change_no_earlier_day(session: Session, world: World) -> None:
+    """Priority groups of a day use what was known that day: LDAP months and records
+    learnt later (a move, a departure, a privileged position, a new top-level grant
+    back-dated) change no earlier day's groups."""
+    w = world
+    dan, ali = w.people["DAN0004"], w.people["ALI0001"]
+    item = create_item(
+        session,
+        unit=w.unit,
+        reference="TS-9",
+        title="T",
+        level="top secret",
+        locations=[r"\\fs\ts9\*"],
+    )
+    new_grant(
+        session,
+        unit=w.unit,
+        grantee=Grantee("department", node=w.nodes["research"]),
+        scope=Scope("item", item=item),
+        purpose="work",
+        start=D(2024, 1, 1),
+        end=None,
+        status="approved",
+        known_from=D(2024, 1, 1),
+        source="t",
+    )
+    days = [D(2025, 6, 1), D(2025, 12, 31), D(2026, 1, 15), D(2026, 2, 1)]
+
+    def snapshot() -> dict[dt.date, set[tuple[str, str]]]:
+        pg = PriorityGroups(session, w.unit.id)
+        return {d: {(r["staff_id"], r["group"]) for r in pg.on(d)} for d in days}
+
+    before = snapshot()
+    assert ("DAN0004", "privileged") in before[D(2026, 1, 15)]
+    assert ("ALI0001", "top_level_access") in before[D(2026, 1, 15)]  # research grant
+    # learnt on 2026-02-01: Dan left the security office on 2025-12-01 (back-dated) and
+    # Ali moved to finance on 2025-12-01; both recorded as later LDAP months.
+    add_version(
+        session,
+        dan,
+        valid_from=D(2025, 12, 1),
+        known_from=D(2026, 2, 1),
+        position_id=None,
+        status="left",
+        end_date=D(2025, 11, 30),
+    )
+    add_version(
+        session,
+        ali,
+        valid_from=D(2025, 12, 1),
+        known_from=D(2026, 2, 1),
+        department_id=w.nodes["finance"].id,
+        team_id=w.nodes["fin_alpha"].id,
+    )
+    after = snapshot()
+    for d in days[:-1]:
+        assert after[d] == before[d], d
+    # from the day it is known, the new facts count
+    assert ("DAN0004", "privileged") not in after[D(2026, 2, 1)]
+    assert ("DAN0004", "departing") in after[D(2026, 2, 1)]
+    assert ("ALI0001", "top_level_access") not in after[D(2026, 2, 1)]
+    # the one-day function agrees with the range object
+    assert {
+        (r["staff_id"], r["group"]) for r in priority_groups(session, w.unit.id, D(2026, 1, 15))
+    } == after[D(2026, 1, 15)]
+
+
+@pytest.mark.pg
+def test_leaver_is_member_of_nothing_from_leaving_day(session: Session, world: World) -> None:
+    """A leaver's "left" version keeps the department, but group grants (department,
+    team, position) stop on the leaving day; a person grant stays until revoked."""
+    w = world
+    bob = w.people["BOB0002"]
+    item = create_item(
+        session, unit=w.unit, reference="C-1", title="C", level="secret", locations=[r"\\fs\c\*"]
+    )
+    for grantee in (
+        Grantee("department", node=w.nodes["research"]),
+        Grantee("team", node=w.nodes["beta"]),
+        Grantee("position", title="Scientist"),
+    ):
+        new_grant(
+            session,
+            unit=w.unit,
+            grantee=grantee,
+            scope=Scope("item", item=item),
+            purpose="work",
+            start=D(2024, 1, 1),
+            end=None,
+            status="approved",
+            known_from=D(2024, 1, 1),
+            source="t",
+        )
+    # notice with a last working day, then "left" (department kept)
+    add_version(
+        session,
+        bob,
+        valid_from=D(2026, 1, 10),
+        known_from=D(2026, 1, 10),
+        status="notice",
+        end_date=D(2026, 1, 31),
+    )
+    add_version(session, bob, valid_from=D(2026, 2, 1), known_from=D(2026, 2, 3), status="left")
+    assert need_to_know(session, bob, item, D(2026, 1, 31))
+    assert not need_to_know(session, bob, item, D(2026, 2, 1))  # end date passed
+    assert not need_to_know(session, bob, item, D(2026, 3, 1))
+    rows = [r for r in grant_table(session, w.unit.id).to_pylist() if r["person_id"] == bob.id]
+    assert {r["grantee_type"] for r in rows} == {"department", "team", "position"}
+    assert all(r["valid_to"] == D(2026, 2, 1) for r in rows)
+    # a leaver whose departure is learnt late: member until it is known
+    ali = w.people["ALI0001"]
+    add_version(session, ali, valid_from=D(2026, 2, 1), known_from=D(2026, 2, 10), status="left")
+    assert need_to_know(session, ali, item, D(2026, 2, 5))  # not known yet: still in research
+    assert not need_to_know(session, ali, item, D(2026, 2, 10))
+    ali_rows = [r for r in grant_table(session, w.unit.id).to_pylist() if r["person_id"] == ali.id]
+    assert max(r["valid_to"] for r in ali_rows) == D(2026, 2, 10)

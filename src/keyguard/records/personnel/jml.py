@@ -22,7 +22,7 @@ from keyguard.errors import NotFound, RuleViolation
 from keyguard.identity.models import Account, RoleAssignment
 from keyguard.records.org.models import Person, PersonVersion, Position, Unit
 from keyguard.records.personnel.models import Clearance, JmlGrantStep, JmlTask
-from keyguard.records.register.common import is_top_level, level_rank
+from keyguard.records.register.common import is_top_level, known_segments, level_rank
 from keyguard.records.register.grants import grant_table, in_force, revoke_grant
 from keyguard.records.register.models import Grant, Item
 
@@ -151,99 +151,134 @@ def open_tasks(session: Session, *, unit: Unit) -> list[JmlTask]:
     )
 
 
-def _facts_on_day(session: Session, unit_id: int, day: dt.date) -> dict[int, PersonVersion]:
-    rows = session.scalars(
-        select(PersonVersion)
-        .where(
-            PersonVersion.unit_id == unit_id,
-            PersonVersion.valid_from <= day,
-            or_(PersonVersion.valid_to.is_(None), PersonVersion.valid_to > day),
-            PersonVersion.known_from <= day,
+class PriorityGroups:
+    """The priority groups of a unit on any day, from records loaded once (the grant table
+    is built once per instance, not once per day): make one per run or range and call
+    :meth:`on` for each day. Each day uses only the facts valid then **as known then**
+    (:func:`known_segments`), so records learnt later never change an earlier day."""
+
+    def __init__(self, session: Session, unit_id: int) -> None:
+        unit = session.get(Unit, unit_id)
+        assert unit is not None
+        self.unit = unit
+        self.staff: dict[int, str] = dict(
+            session.execute(
+                select(Person.id, Person.staff_id).where(Person.unit_id == unit_id)
+            ).all()
         )
-        .order_by(PersonVersion.known_from, PersonVersion.id)
-    )
-    return {v.person_id: v for v in rows}  # the latest known wins
+        per_person: dict[int, list[PersonVersion]] = {}
+        for v in session.scalars(select(PersonVersion).where(PersonVersion.unit_id == unit_id)):
+            per_person.setdefault(v.person_id, []).append(v)
+        self.segments = {pid: known_segments(vs) for pid, vs in per_person.items()}
+        self.levels_of: dict[int, str] = dict(
+            session.execute(
+                select(Position.id, Position.level).where(Position.unit_id == unit_id)
+            ).all()
+        )
+        self.roles = [
+            (holder, role, created.date() if created else None)
+            for holder, role, created in session.execute(
+                select(Account.person_id, RoleAssignment.role, RoleAssignment.created_at)
+                .join(RoleAssignment, RoleAssignment.account_id == Account.id)
+                .where(
+                    Account.person_id.is_not(None),
+                    RoleAssignment.role.in_(PRIVILEGED_ROLES),
+                    or_(RoleAssignment.unit_id == unit_id, RoleAssignment.unit_id.is_(None)),
+                )
+                .order_by(RoleAssignment.id)
+            ).all()
+        ]
+        self.clearances = [
+            (c.person_id, c.level, c.valid_from, c.valid_to, c.known_from)
+            for c in session.scalars(
+                select(Clearance).where(Clearance.unit_id == unit_id).order_by(Clearance.id)
+            )
+        ]
+        item_levels = dict(
+            session.execute(select(Item.id, Item.level).where(Item.unit_id == unit_id)).all()
+        )
+        top_rank = len(unit.classification_levels) - 1
+        self.top_grants: list[dict[str, Any]] = []
+        for row in grant_table(session, unit_id, expand_items=False).to_pylist():
+            level = (
+                item_levels.get(row["item_id"]) if row["scope"] == "item" else row["granted_level"]
+            )
+            if level and level_rank(unit, level) == top_rank:
+                self.top_grants.append(row | {"level": level})
+
+    def facts_on(self, day: dt.date) -> dict[int, PersonVersion]:
+        """Each person's version in effect on ``day`` as known on ``day``."""
+        out: dict[int, PersonVersion] = {}
+        for pid, segs in self.segments.items():
+            for start, end, v in segs:
+                if start <= day and (end is None or day < end):
+                    out[pid] = v
+                    break
+        return out
+
+    def on(self, day: dt.date) -> list[dict[str, Any]]:
+        """``{staff_id, person_id, group, reason}`` for everyone in a priority group on
+        ``day``: ``departing`` (notice or left, or a known end date), ``privileged``
+        (leadership or security-office position, an administrator job title, or an
+        admin/security-officer account), ``top_level_access`` (a top-level clearance or a
+        grant in force reaching the top level)."""
+        out: list[dict[str, Any]] = []
+
+        def add(pid: int, group: str, reason: str) -> None:
+            out.append(
+                {
+                    "staff_id": self.staff.get(pid),
+                    "person_id": pid,
+                    "group": group,
+                    "reason": reason,
+                }
+            )
+
+        for pid, v in sorted(self.facts_on(day).items()):
+            if (
+                v.status in DEPARTING
+                or (v.end_date is not None)
+                or (v.notice_date is not None and v.notice_date <= day)
+            ):
+                add(
+                    pid,
+                    "departing",
+                    f"status {v.status}" + (f", ends {v.end_date}" if v.end_date else ""),
+                )
+            level = self.levels_of.get(v.position_id or -1)
+            if level in PRIVILEGED_LEVELS:
+                add(pid, "privileged", f"{level} position")
+            elif (v.job_title or "").casefold() in PRIVILEGED_TITLES:
+                add(pid, "privileged", f"job title {v.job_title}")
+        privileged = {r["person_id"] for r in out if r["group"] == "privileged"}
+        for holder, role, created in self.roles:
+            if created is not None and created > day:
+                continue
+            if holder is not None and holder in self.staff and holder not in privileged:
+                add(holder, "privileged", f"{role} account")
+                privileged.add(holder)
+        top: dict[int, str] = {}
+        for pid, level, vf, vt, kf in self.clearances:
+            if (
+                vf <= day
+                and (vt is None or vt > day)
+                and kf <= day
+                and is_top_level(self.unit, level)
+            ):
+                top.setdefault(pid, f"{level} clearance")
+        for row in self.top_grants:
+            if (
+                row["known_from"] <= day
+                and (row["valid_from"] is None or row["valid_from"] <= day)
+                and (row["valid_to"] is None or day < row["valid_to"])
+            ):
+                top.setdefault(row["person_id"], f"grant {row['grant_id']} at {row['level']}")
+        for pid, reason in top.items():
+            add(pid, "top_level_access", reason)
+        return out
 
 
 def priority_groups(session: Session, unit_id: int, day: dt.date) -> list[dict[str, Any]]:
-    """``{staff_id, person_id, group, reason}`` for everyone in a priority group on ``day``,
-    using only records valid then and known by then: ``departing`` (notice or left, or a
-    known end date), ``privileged`` (leadership or security-office position, an
-    administrator job title, or an admin/security-officer account), ``top_level_access`` (a
-    top-level clearance or a grant in force reaching the top level)."""
-    unit = session.get(Unit, unit_id)
-    assert unit is not None
-    staff = dict(
-        session.execute(select(Person.id, Person.staff_id).where(Person.unit_id == unit_id)).all()
-    )
-    out: list[dict[str, Any]] = []
-
-    def add(pid: int, group: str, reason: str) -> None:
-        out.append({"staff_id": staff.get(pid), "person_id": pid, "group": group, "reason": reason})
-
-    facts = _facts_on_day(session, unit_id, day)
-    levels_of = dict(
-        session.execute(
-            select(Position.id, Position.level).where(Position.unit_id == unit_id)
-        ).all()
-    )
-    for pid, v in facts.items():
-        if (
-            v.status in DEPARTING
-            or (v.end_date is not None)
-            or (v.notice_date is not None and v.notice_date <= day)
-        ):
-            add(
-                pid,
-                "departing",
-                f"status {v.status}" + (f", ends {v.end_date}" if v.end_date else ""),
-            )
-        level = levels_of.get(v.position_id or -1)
-        if level in PRIVILEGED_LEVELS:
-            add(pid, "privileged", f"{level} position")
-        elif (v.job_title or "").casefold() in PRIVILEGED_TITLES:
-            add(pid, "privileged", f"job title {v.job_title}")
-    roles = session.execute(
-        select(Account.person_id, RoleAssignment.role)
-        .join(RoleAssignment, RoleAssignment.account_id == Account.id)
-        .where(
-            Account.person_id.is_not(None),
-            RoleAssignment.role.in_(PRIVILEGED_ROLES),
-            or_(RoleAssignment.unit_id == unit_id, RoleAssignment.unit_id.is_(None)),
-            RoleAssignment.created_at
-            < dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC),
-        )
-    ).all()
-    privileged = {r["person_id"] for r in out if r["group"] == "privileged"}
-    for holder, role in roles:
-        if holder is not None and holder in staff and holder not in privileged:
-            add(holder, "privileged", f"{role} account")
-            privileged.add(holder)
-    top: dict[int, str] = {}
-    for c in session.scalars(
-        select(Clearance).where(
-            Clearance.unit_id == unit_id,
-            Clearance.valid_from <= day,
-            or_(Clearance.valid_to.is_(None), Clearance.valid_to > day),
-            Clearance.known_from <= day,
-        )
-    ):
-        if is_top_level(unit, c.level):
-            top.setdefault(c.person_id, f"{c.level} clearance")
-    top_rank = len(unit.classification_levels) - 1
-    item_levels = dict(
-        session.execute(select(Item.id, Item.level).where(Item.unit_id == unit_id)).all()
-    )
-    for row in grant_table(session, unit_id, expand_items=False).to_pylist():
-        if not (
-            row["known_from"] <= day
-            and (row["valid_from"] is None or row["valid_from"] <= day)
-            and (row["valid_to"] is None or day < row["valid_to"])
-        ):
-            continue
-        level = item_levels.get(row["item_id"]) if row["scope"] == "item" else row["granted_level"]
-        if level and level_rank(unit, level) == top_rank:
-            top.setdefault(row["person_id"], f"grant {row['grant_id']} at {level}")
-    for pid, reason in top.items():
-        add(pid, "top_level_access", reason)
-    return out
+    """The priority groups on one day (:meth:`PriorityGroups.on`). For many days, make one
+    :class:`PriorityGroups` and call ``on`` for each: the records are then read once."""
+    return PriorityGroups(session, unit_id).on(day)

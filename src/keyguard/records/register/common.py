@@ -129,17 +129,68 @@ def ancestors(session: Session, node_id: int | None) -> list[int]:
 
 
 def facts_on(session: Session, person_id: int, day: dt.date) -> PersonVersion | None:
-    """The person's version valid on ``day`` and known by then (the latest known wins)."""
+    """The person's version in effect on ``day`` as known on ``day``: of the versions
+    starting on or before ``day`` and known by then, the latest start (the one recorded
+    last among equal starts). ``valid_to`` is not used: it states today's belief."""
     return session.scalars(
         select(PersonVersion)
         .where(
             PersonVersion.person_id == person_id,
             PersonVersion.valid_from <= day,
-            or_(PersonVersion.valid_to.is_(None), PersonVersion.valid_to > day),
             PersonVersion.known_from <= day,
         )
-        .order_by(PersonVersion.known_from.desc(), PersonVersion.id.desc())
+        .order_by(PersonVersion.valid_from.desc(), PersonVersion.id.desc())
     ).first()
+
+
+def gone_on(v: PersonVersion, day: dt.date) -> bool:
+    """Whether the facts ``v`` say the person has left by ``day``: status ``left``, or a
+    known last working day (``end_date``) before ``day``."""
+    return v.status == "left" or (v.end_date is not None and v.end_date < day)
+
+
+Segment = tuple[dt.date, dt.date | None, PersonVersion]
+
+
+def known_segments(versions: Sequence[PersonVersion]) -> list[Segment]:
+    """One person's facts as known on each day, as ``(start, end, version)`` pieces
+    (``end`` exclusive, ``None`` open): on day ``d`` the version in effect is the one with
+    the latest ``valid_from <= d`` among those with ``known_from <= d`` (recorded last among
+    equal starts). Adding versions known later never changes an earlier piece."""
+    points = sorted({max(v.valid_from, v.known_from) for v in versions})
+    ordered = sorted(versions, key=lambda v: v.id)
+    out: list[Segment] = []
+    for i, day in enumerate(points):
+        best: PersonVersion | None = None
+        for v in ordered:
+            known = v.valid_from <= day and v.known_from <= day
+            if known and (best is None or v.valid_from >= best.valid_from):
+                best = v
+        if best is None:
+            continue
+        end = points[i + 1] if i + 1 < len(points) else None
+        if out and out[-1][2] is best and out[-1][1] == day:
+            out[-1] = (out[-1][0], end, best)
+        else:
+            out.append((day, end, best))
+    return out
+
+
+def member_segments(versions: Sequence[PersonVersion]) -> list[Segment]:
+    """:func:`known_segments` cut where the person has left (:func:`gone_on`): a person who
+    has left is a member of no department, team or position from their leaving day on."""
+    out: list[Segment] = []
+    for start, end, v in known_segments(versions):
+        if v.status == "left":
+            continue
+        if v.end_date is not None:
+            stop = v.end_date + dt.timedelta(days=1)
+            if stop <= start:
+                continue
+            if end is None or stop < end:
+                end = stop
+        out.append((start, end, v))
+    return out
 
 
 def position_title(session: Session, version: PersonVersion) -> str | None:

@@ -30,9 +30,11 @@ from keyguard.records.register.common import (
     ancestors,
     canonical_level,
     facts_on,
+    gone_on,
     is_top_level,
     level_rank,
     local_today,
+    member_segments,
     position_title,
 )
 from keyguard.records.register.models import (
@@ -318,12 +320,12 @@ def in_force(q: Any, day: dt.date) -> Any:
 
 
 def _grantee_matches(
-    session: Session, g: Grant, person: Person, facts: PersonVersion | None
+    session: Session, g: Grant, person: Person, facts: PersonVersion | None, day: dt.date
 ) -> bool:
     if g.grantee_type == "person":
         return g.grantee_person_id == person.id
-    if facts is None:
-        return False
+    if facts is None or gone_on(facts, day):
+        return False  # a person who has left is a member of nothing
     if g.grantee_type in ("team", "department"):
         above = set(ancestors(session, facts.team_id)) | set(
             ancestors(session, facts.department_id)
@@ -370,7 +372,7 @@ def need_to_know(session: Session, person: Person, item: Item, day: dt.date) -> 
     ids = [
         g.id
         for g in session.scalars(q.order_by(Grant.id))
-        if _scope_covers(unit, g, item, level) and _grantee_matches(session, g, person, facts)
+        if _scope_covers(unit, g, item, level) and _grantee_matches(session, g, person, facts, day)
     ]
     return NeedToKnow(bool(ids), ids, level)
 
@@ -512,16 +514,48 @@ def grant_table(session: Session, unit_id: int, *, expand_items: bool = True) ->
 
 
 class _VersionIndex:
-    """Person versions by org-tree node (team or department) and by position/job title."""
+    """Membership pieces by org-tree node (team or department) and by position/job title,
+    from each person's facts as known on each day (:func:`member_segments`: nothing from
+    the leaving day on). A piece is ``(person, valid_from, end, known_from)``: it counts on
+    the days ``known_from <= d < end``; ``valid_from`` is where its facts start."""
 
     def __init__(self, versions: list[PersonVersion], titles: dict[int, str]) -> None:
-        self.by_node: dict[int, list[PersonVersion]] = {}
-        self.by_title: dict[str, list[PersonVersion]] = {}
+        self.by_node: dict[int, list[_Piece]] = {}
+        self.by_title: dict[str, list[_Piece]] = {}
+        per_person: dict[int, list[PersonVersion]] = {}
         for v in versions:
-            for node in {v.team_id, v.department_id} - {None}:
-                self.by_node.setdefault(node, []).append(v)  # type: ignore[arg-type]
-            for title in {titles.get(v.position_id or -1, ""), v.job_title or ""} - {""}:
-                self.by_title.setdefault(title.casefold(), []).append(v)
+            per_person.setdefault(v.person_id, []).append(v)
+        for pid, vs in per_person.items():
+            seen: set[int] = set()
+            for start, end, v in member_segments(vs):
+                # the first piece of a version states when its facts start
+                piece = (pid, start if v.id in seen else v.valid_from, end, start)
+                seen.add(v.id)
+                for node in {v.team_id, v.department_id} - {None}:
+                    self.by_node.setdefault(node, []).append(piece)  # type: ignore[arg-type]
+                for title in {titles.get(v.position_id or -1, ""), v.job_title or ""} - {""}:
+                    self.by_title.setdefault(title.casefold(), []).append(piece)
+
+
+_Piece = tuple[int, dt.date, dt.date | None, dt.date]
+
+
+def _merged(pieces: Iterable[_Piece]) -> Iterable[_Piece]:
+    """Per person, pieces that overlap or touch (on the days they count) joined into one."""
+    by_person: dict[int, list[tuple[dt.date, dt.date | None, dt.date]]] = {}
+    for pid, valid_from, end, known in pieces:
+        by_person.setdefault(pid, []).append((known, end, valid_from))
+    for pid in sorted(by_person):
+        spans = sorted(set(by_person[pid]), key=lambda s: (s[0], s[2]))
+        cur_known, cur_end, cur_from = spans[0]
+        for known, end, valid_from in spans[1:]:
+            if cur_end is None or known <= cur_end:
+                if cur_end is not None and (end is None or end > cur_end):
+                    cur_end = end
+                continue
+            yield pid, cur_from, cur_end, cur_known
+            cur_known, cur_end, cur_from = known, end, valid_from
+        yield pid, cur_from, cur_end, cur_known
 
 
 def _members(
@@ -534,16 +568,12 @@ def _members(
             yield g.grantee_person_id, None, None, g.known_from
         return
     if g.grantee_type in ("team", "department"):
-        found = {
-            v.id: v
-            for n in subtree.get(g.grantee_node_id or -1, set())
-            for v in index.by_node.get(n, [])
-        }
-        versions = list(found.values())
+        pieces = [
+            p for n in subtree.get(g.grantee_node_id or -1, set()) for p in index.by_node.get(n, [])
+        ]
     else:
-        versions = index.by_title.get((g.grantee_title or "").casefold(), [])
-    for v in versions:
-        yield v.person_id, v.valid_from, v.valid_to, v.known_from
+        pieces = index.by_title.get((g.grantee_title or "").casefold(), [])
+    yield from _merged(pieces)
 
 
 def _covered(
