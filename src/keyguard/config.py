@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     secure_cookies: bool = False  # set when served behind TLS
     session_hours: int = 8
+    session_idle_minutes: int = 30  # a session unused this long ends (0: no idle limit)
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
     login_max_failures: int = 5

@@ -245,3 +245,49 @@ def test_require_refuses_unknown_permissions() -> None:
     assert require("org.view").dependency.__keyguard_access__.permission == "org.view"
     with pytest.raises(KeyError, match="unknown permission"):
         require("org.viewz")
+
+
+def test_a_sign_in_code_is_accepted_once(db: Session, units: dict[str, Unit]) -> None:
+    person = account(db, "em@x.example", [("employee", units["u1"].id)])
+    secret = totp.start_enrolment(db, person)
+    otp = pyotp.TOTP(secret)
+    moment = 1_900_000_000.0  # a fixed wall-clock second, so no step boundary is crossed
+    code = otp.at(moment)
+    step = totp.matching_step(person, code, at=moment)
+    assert step == otp.timecode(dt.datetime.fromtimestamp(moment, dt.UTC))
+    # One step of drift either way is tolerated; two are not.
+    assert totp.matching_step(person, code, at=moment + 30) == step
+    assert totp.matching_step(person, code, at=moment - 30) == step
+    assert totp.matching_step(person, code, at=moment + 61) is None
+    assert totp.matching_step(person, "12 34 5") is None
+    # Sign-in: the current code works once; the same code again is a replay.
+    current = otp.now()
+    assert totp.use_code(db, person, current)
+    assert person.totp_last_step is not None
+    assert not totp.use_code(db, person, current)
+    assert "totp_replay_refused" in actions(db)
+    # An older step than the one last used is refused too.
+    previous = otp.at(dt.datetime.now(dt.UTC) - dt.timedelta(seconds=30))
+    if previous != current:
+        assert not totp.use_code(db, person, previous)
+
+
+def test_idle_sessions_end(db: Session, units: dict[str, Unit], now) -> None:  # type: ignore[no-untyped-def]
+    idle = get_settings().session_idle_minutes
+    assert idle > 0
+    now("2026-05-04T08:00:00")
+    a = account(db, "ana@x.example", [("analyst", units["u1"].id)])
+    token, ws = sessions.create_session(db, a, totp_passed=True)
+    left, _ = sessions.create_session(db, a, totp_passed=True)
+    # Used every few minutes, the session lives on past the idle limit ...
+    for minute in range(5, idle * 3, 5):
+        now(f"2026-05-04T{8 + minute // 60:02d}:{minute % 60:02d}:00")
+        assert sessions.find_session(db, token) is ws, minute
+    # ... while the one left alone has ended, and is purged.
+    assert sessions.find_session(db, left) is None
+    assert sessions.purge_expired(db) == 1
+    # Left idle for the limit, the used one ends too.
+    seen = ws.last_seen_at
+    assert seen is not None
+    now((seen + dt.timedelta(minutes=idle)).isoformat())
+    assert sessions.find_session(db, token) is None

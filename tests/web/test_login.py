@@ -236,3 +236,37 @@ def test_password_change(signed_in, app: FastAPI, world: World, db: Session) -> 
     with TestClient(app) as c:
         assert login(c, world.email("analyst"), world.password).status_code == 400
         assert login(c, world.email("analyst"), "n3w-passphrase-ok").status_code == 303
+
+
+def test_a_sign_in_code_cannot_be_replayed(app: FastAPI, world: World, db: Session) -> None:
+    with TestClient(app) as first:
+        login(first, world.email("employee"), world.password)
+        secret = _enable_totp(first)
+    code = pyotp.TOTP(secret).now()
+    with TestClient(app) as c:
+        login(c, world.email("employee"), world.password)
+        form = c.get("/login/totp")
+        ok = c.post(
+            "/login/totp",
+            data={"csrf_token": csrf_of(form.text), "code": code},
+            follow_redirects=False,
+        )
+        assert ok.status_code == 303
+    with TestClient(app) as thief:  # the same code, seen over the shoulder
+        login(thief, world.email("employee"), world.password)
+        form = thief.get("/login/totp")
+        again = thief.post("/login/totp", data={"csrf_token": csrf_of(form.text), "code": code})
+        assert again.status_code == 400
+        assert thief.get("/account", follow_redirects=False).status_code == 303
+    assert audit_actions(db, "totp_replay_refused")
+
+
+def test_an_idle_session_is_logged_out(client: TestClient, world: World, now) -> None:  # type: ignore[no-untyped-def]
+    idle = config.get_settings().session_idle_minutes
+    now("2026-03-02T09:00:00")
+    login(client, world.email("analyst"), world.password)
+    now("2026-03-02T09:20:00")
+    assert client.get("/account").status_code == 200
+    later = dt.datetime(2026, 3, 2, 9, 20) + dt.timedelta(minutes=idle)
+    now(later.isoformat())
+    assert client.get("/account", follow_redirects=False).status_code == 303

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from keyguard.db.base import Base, TimestampMixin
@@ -35,6 +35,9 @@ class Account(TimestampMixin, Base):
     language: Mapped[str] = mapped_column(String(10), default="en")
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The 30-second time step of the last code accepted at sign-in: a code of that step
+    #: or an earlier one is refused (no replay of an observed code).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -100,4 +103,6 @@ class WebSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     totp_passed: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Last request seen on this session (idle timeout); refreshed at most once a minute.
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     active_unit_id: Mapped[int | None] = mapped_column(Integer)

@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from keyguard import audit
@@ -23,6 +23,8 @@ from keyguard.identity.passwords import hash_password, needs_rehash, verify_pass
 
 #: Longest lock after repeated failures, whatever the number of failures.
 MAX_LOCK = dt.timedelta(hours=24)
+#: How stale ``last_seen_at`` may get before a request refreshes it.
+IDLE_TOUCH = dt.timedelta(minutes=1)
 
 
 def N_(message: str) -> str:
@@ -150,6 +152,7 @@ def create_session(
         account_id=account.id,
         csrf_token=secrets.token_urlsafe(32),
         created_at=now,
+        last_seen_at=now,
         expires_at=now + dt.timedelta(hours=get_settings().session_hours),
         totp_passed=totp_passed,
         active_unit_id=active_unit_id,
@@ -223,12 +226,20 @@ def pass_totp(session: Session, ws: WebSession, account: Account) -> str:
 
 
 def find_session(session: Session, token: str | None) -> WebSession | None:
-    """The unexpired session whose cookie value is ``token``."""
+    """The session whose cookie value is ``token``, unless it has expired or been left idle
+    longer than ``session_idle_minutes``; using it keeps it alive."""
     if not token:
         return None
     ws = session.scalar(select(WebSession).where(WebSession.token_hash == token_hash(token)))
-    if ws is None or ws.expires_at <= utcnow():
+    now = utcnow()
+    if ws is None or ws.expires_at <= now:
         return None
+    idle = get_settings().session_idle_minutes
+    seen = ws.last_seen_at or ws.created_at
+    if idle > 0 and seen + dt.timedelta(minutes=idle) <= now:
+        return None
+    if now - seen >= IDLE_TOUCH:  # one write a minute at most, not one per request
+        ws.last_seen_at = now
     return ws
 
 
@@ -250,6 +261,12 @@ def end_sessions(session: Session, account_id: int, *, keep: WebSession | None =
 
 
 def purge_expired(session: Session) -> int:
-    """Delete sessions past their expiry."""
-    result = session.execute(delete(WebSession).where(WebSession.expires_at <= utcnow()))
+    """Delete sessions past their expiry or left idle too long."""
+    now = utcnow()
+    gone = WebSession.expires_at <= now
+    idle = get_settings().session_idle_minutes
+    if idle > 0:
+        cutoff = now - dt.timedelta(minutes=idle)
+        gone = or_(gone, func.coalesce(WebSession.last_seen_at, WebSession.created_at) <= cutoff)
+    result = session.execute(delete(WebSession).where(gone))
     return int(getattr(result, "rowcount", 0) or 0)

@@ -4,9 +4,14 @@ Enrolment is two steps: :func:`start_enrolment` stores a fresh secret (not yet i
 :func:`confirm_enrolment` switches TOTP on once the person proves their authenticator has
 it. Accounts holding an approver permission (``grants.approve``, ``reident.approve``) or the
 admin role cannot switch TOTP off again once it is on: for them it is required.
+At sign-in :func:`use_code` accepts each code once: a replayed code is refused and audited.
 """
 
 from __future__ import annotations
+
+import datetime as dt
+import hmac
+import time
 
 import pyotp
 from sqlalchemy.orm import Session
@@ -35,12 +40,46 @@ def provisioning_uri(account: Account) -> str:
     return pyotp.TOTP(account.totp_secret).provisioning_uri(name=account.email, issuer_name=ISSUER)
 
 
-def verify_code(account: Account, code: str) -> bool:
-    """Check a 6-digit code against the account's secret (one step of clock drift allowed)."""
+def matching_step(account: Account, code: str, *, at: float | None = None) -> int | None:
+    """The 30-second time step whose code is ``code`` (one step of clock drift allowed
+    either way), or None. Codes follow the authenticator's wall clock, not KEYGUARD_NOW."""
     code = "".join(code.split())
     if not account.totp_secret or not code.isdigit() or len(code) != 6:
+        return None
+    otp = pyotp.TOTP(account.totp_secret)
+    moment = time.time() if at is None else at
+    for drift in (0, -1, 1):
+        when = dt.datetime.fromtimestamp(moment + drift * otp.interval, dt.UTC)
+        if hmac.compare_digest(otp.at(when), code):
+            return int(otp.timecode(when))
+    return None
+
+
+def verify_code(account: Account, code: str) -> bool:
+    """Check a 6-digit code against the account's secret (one step of clock drift allowed)."""
+    return matching_step(account, code) is not None
+
+
+def use_code(session: Session, account: Account, code: str) -> bool:
+    """Check a sign-in code and use it up: a code of the step last accepted for this account,
+    or of an earlier step, is refused, so a code seen over someone's shoulder or in a
+    proxy log cannot be replayed (RFC 6238 section 5.2)."""
+    step = matching_step(account, code)
+    if step is None:
         return False
-    return bool(pyotp.TOTP(account.totp_secret).verify(code, valid_window=1))
+    if account.totp_last_step is not None and step <= account.totp_last_step:
+        audit.record(
+            session,
+            "totp_replay_refused",
+            "account",
+            account.id,
+            {"step": step},
+            unit_id=account.unit_id,
+        )
+        return False
+    account.totp_last_step = step
+    session.flush()
+    return True
 
 
 def start_enrolment(session: Session, account: Account) -> str:

@@ -137,7 +137,7 @@ def totp_submit(
     if not ctx.totp_pending or ws is None or account is None:
         return RedirectResponse("/login", status_code=303)
     target = safe_next(next, "")
-    if sessions.lock_remaining(account) == 0 and totp.verify_code(account, code):
+    if sessions.lock_remaining(account) == 0 and totp.use_code(ctx.db, account, code):
         token = sessions.pass_totp(ctx.db, ws, account)
         response = RedirectResponse(target or "/", status_code=303)
         set_session_cookie(response, token)
