@@ -20,6 +20,9 @@ import yaml
 
 from keyguard.errors import InputError
 
+#: LibYAML's loader when PyYAML was built with it (much faster), else the pure-Python one.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 CATEGORIES_FILE = Path(__file__).with_name("sites") / "categories.yaml"
 
 CATEGORIES: tuple[str, ...] = (
@@ -80,7 +83,7 @@ def _domains(value: Any, category: str, file: str) -> list[str]:
 
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 (a safe loader)
     except FileNotFoundError as exc:
         raise InputError(str(path), "file not found") from exc
     except yaml.YAMLError as exc:
