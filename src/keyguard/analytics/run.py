@@ -10,6 +10,7 @@ cached stage A; ``full=True`` recomputes from the events.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import zoneinfo
 from collections.abc import Callable
@@ -35,6 +36,7 @@ from keyguard.errors import KeyguardError
 from keyguard.policies.backends import DuckDBBackend
 from keyguard.policies.loader import active_policies
 from keyguard.policies.model import Policy
+from keyguard.privacy.retention import cutoff, load_retention
 from keyguard.records.org.models import Unit
 
 VERSION = 4  # the pipeline's meaning; a change recomputes everything
@@ -78,8 +80,11 @@ def event_days(home: Path, unit_code: str) -> dict[int, str]:
     return out
 
 
-def _confirmed(session: Session, unit: Unit | None) -> dict[str, int]:
-    """First local day on which each person had a confirmed alert."""
+def _confirmed(session: Session, unit: Unit | None, inputs: Inputs, last_no: int) -> dict[str, int]:
+    """First local day from which each person has an earlier confirmed case: a case closed as
+    a policy violation or referred (``keyguard.cases.service.confirmed_case_people``, known
+    on or before its decision day), or an alert confirmed by triage. A dismissed alert or a
+    "no concern" case never counts."""
     if unit is None:
         return {}
     tz = zoneinfo.ZoneInfo(unit.timezone or "UTC")
@@ -91,7 +96,62 @@ def _confirmed(session: Session, unit: Unit | None) -> dict[str, int]:
     ):
         d = day_no(at.astimezone(tz).date())
         out[key] = min(out.get(key, d), d)
+    for key, d in _confirmed_cases(session, unit, inputs, last_no).items():
+        out[key] = min(out.get(key, d), d)
     return out
+
+
+def _confirmed_cases(session: Session, unit: Unit, inputs: Inputs, last_no: int) -> dict[str, int]:
+    """People with a confirmed case, from the cases domain. Cases sit in a layer above
+    analytics, so the service is looked up at run time (no import dependency); without the
+    cases domain installed there are none."""
+    try:
+        cases = importlib.import_module("keyguard.cases.service")
+    except ImportError:
+        return {}
+    people: Callable[[Session, int, dt.date], dict[int, dt.date]] = cases.confirmed_case_people
+    by_person = {pid: key for key, pid in inputs.person_ids.items()}
+    out: dict[str, int] = {}
+    for pid, decided in people(session, unit.id, day_of(last_no)).items():
+        key = by_person.get(pid)
+        if key is not None:
+            out[key] = min(out.get(key, day_no(decided)), day_no(decided))
+    return out
+
+
+def _purged_alerts_rule(session: Session, unit: Unit, run_id: int) -> Callable[[Any], bool]:
+    """Whether a new episode is an alert retention already purged: it ended before the
+    dismissed-alerts cut-off (the earliest purge of any alert) and an earlier run with the
+    same policy version covered its last day, so that run made it and only a purge can have
+    removed it (detection never deletes alerts). Such episodes are not recreated, so a
+    dismissed alert past retention never comes back as new."""
+    try:
+        policy = load_retention(unit.settings)
+    except KeyguardError:
+        return lambda ep: False
+    tz = zoneinfo.ZoneInfo(unit.timezone or "UTC")
+    cut = cutoff(policy, "dismissed_alerts", utcnow().astimezone(tz).date())
+    if cut is None:
+        return lambda ep: False
+    covered: dict[tuple[str, int], int] = {}
+    for policies, last in session.execute(
+        select(AnalyticsRun.policies, AnalyticsRun.last_day).where(
+            AnalyticsRun.unit_id == unit.id,
+            AnalyticsRun.id != run_id,
+            AnalyticsRun.status == "ok",
+            AnalyticsRun.last_day.is_not(None),
+        )
+    ):
+        for pid, version in (policies or {}).items():
+            k = (str(pid), int(version))
+            covered[k] = max(covered.get(k, -(10**9)), day_no(last))
+    cut_no = day_no(cut)
+
+    def purged(ep: Any) -> bool:
+        seen = covered.get((ep.policy.id, int(ep.policy.version)))
+        return bool(ep.last_no < cut_no and seen is not None and seen >= ep.last_no)
+
+    return purged
 
 
 def _records_fp(inputs: Inputs, confirmed: dict[str, int], last_no: int) -> str:
@@ -214,7 +274,7 @@ def detect(
             f"no events for unit {unit_code!r} in {home / 'events'}: ingest logs first"
         )
     inputs = load_inputs(session, unit_code, cfg, (min(days), max(days)))
-    confirmed = _confirmed(session, unit)
+    confirmed = _confirmed(session, unit, inputs, max(days))
     cache = Cache(home, unit_code)
     manifest = cache.manifest()
     fp_a = fingerprint([VERSION, sorted(inputs.table("competitors").column(0).to_pylist())])
@@ -400,8 +460,11 @@ def _store_alerts(
         "unit_id": unit.id,
         "object_id": run.id,
     }
+    purged = _purged_alerts_rule(session, unit, run.id)
     try:
         for ep in eps:
+            if ep.id not in existing and purged(ep):
+                continue
             seen.add(ep.id)
             values = {
                 "user_key": ep.user_key,
