@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     argon2_memory_cost: int = 65536
     login_max_failures: int = 5
     login_backoff_seconds: int = 30
+    login_ip_max_failures: int = 20  # failed sign-ins per client address and window (0: off)
+    login_ip_window_seconds: int = 600
     demo: bool = False
 
     @property

@@ -270,3 +270,24 @@ def test_an_idle_session_is_logged_out(client: TestClient, world: World, now) ->
     later = dt.datetime(2026, 3, 2, 9, 20) + dt.timedelta(minutes=idle)
     now(later.isoformat())
     assert client.get("/account", follow_redirects=False).status_code == 303
+
+
+def test_one_address_cannot_spray_passwords_over_many_accounts(
+    client: TestClient, world: World, db: Session, monkeypatch: pytest.MonkeyPatch, now
+) -> None:  # type: ignore[no-untyped-def]
+    now("2026-03-02T09:00:00")
+    monkeypatch.setenv("KEYGUARD_LOGIN_IP_MAX_FAILURES", "3")
+    monkeypatch.setenv("KEYGUARD_LOGIN_IP_WINDOW_SECONDS", "600")
+    config.reset_settings()
+    # One wrong password on each of three accounts: no account is locked ...
+    for key in ("analyst", "employee", "security_officer"):
+        assert login(client, world.email(key), "a-guess").status_code == 400
+    # ... but the address is: even the right password of a fourth account waits.
+    blocked = login(client, world.email("auditor"), world.password)
+    assert blocked.status_code == 429
+    assert 0 < int(blocked.headers["retry-after"]) <= 600
+    assert audit_actions(db, "login_blocked_address")
+    for key in ("analyst", "employee", "security_officer"):
+        assert db.get(Account, world.accounts[key]).locked_until is None
+    now("2026-03-02T09:10:01")  # the failures have left the window
+    assert login(client, world.email("auditor"), world.password).status_code == 303

@@ -31,6 +31,7 @@ from keyguard.identity.auth import RequestContext, authenticate, login_required
 from keyguard.plugins import get_plugin_manager
 from keyguard.web.csrf import csrf_protect
 from keyguard.web.deps import DashboardCard, render
+from keyguard.web.ratelimit import FailureWindow
 
 STATIC = Path(__file__).resolve().parent / "static"
 API_PREFIX = "/api/"
@@ -199,6 +200,7 @@ def create_app() -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.state.public_mounts = {"/static"}
+    app.state.login_failures = FailureWindow()
     nav: list[dict[str, Any]] = []
     cards: list[DashboardCard] = []
     for module in _route_modules():

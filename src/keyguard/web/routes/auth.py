@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy import text
 from starlette.responses import Response
 
+from keyguard import audit
 from keyguard.identity import service as identity
 from keyguard.identity import sessions, totp
 from keyguard.identity.auth import RequestCtx
@@ -43,6 +44,31 @@ def front(request: Request, ctx: RequestCtx) -> RedirectResponse:
 def healthz(ctx: RequestCtx) -> JSONResponse:
     ctx.db.execute(text("SELECT 1"))
     return JSONResponse({"status": "ok"})
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _address_blocked(request: Request, ctx: Any, *, step: str) -> int:
+    """Seconds this client address must wait after too many failed sign-ins (audited)."""
+    wait = int(request.app.state.login_failures.retry_after(_client(request)))
+    if wait:
+        audit.record(
+            ctx.db,
+            "login_blocked_address",
+            "account",
+            None,
+            {"address": _client(request), "step": step, "retry_after": wait},
+        )
+    return wait
+
+
+def _too_many(request: Request, ctx: Any, seconds: int) -> str:
+    with i18n.language_scope(request_language(request, ctx)):
+        return i18n.gettext(
+            "Too many failed attempts. Try again in %(seconds)d seconds.", seconds=seconds
+        )
 
 
 def _login_page(
@@ -81,17 +107,24 @@ def login_submit(
     next: Annotated[str, Form()] = "",
 ) -> Response:
     target = safe_next(next, "")
-    result = sessions.login(ctx.db, email=email, password=password)
-    if result.reason == "locked":
-        with i18n.language_scope(request_language(request, ctx)):
-            message = i18n.gettext(
-                "Too many failed attempts. Try again in %(seconds)d seconds.",
-                seconds=result.retry_after,
-            )
+    blocked = _address_blocked(request, ctx, step="password")
+    if blocked:
         return _login_page(
             request,
             next_path=target,
-            error=message,
+            error=_too_many(request, ctx, blocked),
+            email=email,
+            status=429,
+            headers={"Retry-After": str(blocked)},
+        )
+    result = sessions.login(ctx.db, email=email, password=password)
+    if not result.ok or result.token is None:
+        request.app.state.login_failures.fail(_client(request))
+    if result.reason == "locked":
+        return _login_page(
+            request,
+            next_path=target,
+            error=_too_many(request, ctx, result.retry_after),
             email=email,
             status=429,
             headers={"Retry-After": str(result.retry_after)},
@@ -137,19 +170,30 @@ def totp_submit(
     if not ctx.totp_pending or ws is None or account is None:
         return RedirectResponse("/login", status_code=303)
     target = safe_next(next, "")
+    blocked = _address_blocked(request, ctx, step="totp")
+    if blocked:
+        sessions.logout(ctx.db, ws)
+        page = _login_page(
+            request,
+            next_path=target,
+            error=_too_many(request, ctx, blocked),
+            status=429,
+            headers={"Retry-After": str(blocked)},
+        )
+        clear_session_cookie(page)
+        return page
     if sessions.lock_remaining(account) == 0 and totp.use_code(ctx.db, account, code):
         token = sessions.pass_totp(ctx.db, ws, account)
         response = RedirectResponse(target or "/", status_code=303)
         set_session_cookie(response, token)
         return response
     sessions.register_failure(ctx.db, account, step="totp")
+    request.app.state.login_failures.fail(_client(request))
     wait = sessions.lock_remaining(account)
-    with i18n.language_scope(request_language(request, ctx)):
-        if wait:
-            message = i18n.gettext(
-                "Too many failed attempts. Try again in %(seconds)d seconds.", seconds=wait
-            )
-        else:
+    if wait:
+        message = _too_many(request, ctx, wait)
+    else:
+        with i18n.language_scope(request_language(request, ctx)):
             message = i18n.gettext("The code is not right. Enter the current code of your app.")
     if wait:
         sessions.logout(ctx.db, ws)
