@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,9 +63,13 @@ def reset_demo_home(home: Path) -> None:
 
 def run_steps(ctx: DemoContext, steps: Sequence[DemoStep]) -> None:
     """Run steps in order, printing each."""
+    started = time.perf_counter()
     for step in sorted(steps, key=lambda s: s.order):
         ctx.console.print(f"[bold cyan]demo[/] {step.order:>3} {step.name}")
+        began = time.perf_counter()
         step.run(ctx)
+        ctx.console.print(f"      [dim]done in {time.perf_counter() - began:.1f} s[/]")
+    ctx.console.print(f"[bold cyan]demo[/] built in {time.perf_counter() - started:.0f} s")
     (ctx.home / DEMO_MARKER).write_text(
         json.dumps(
             {"unit": ctx.unit_code, "users": ctx.users, "days": ctx.days, "seed": ctx.seed},
