@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import BaseModel
 from sqlalchemy import or_, select
 
 from keyguard import audit
 from keyguard.api import ActiveUnit, CurrentAccount, DbSession, require
-from keyguard.api.register import grant_out, unit_row
+from keyguard.api.register import grant_out, unit_row, upload
 from keyguard.errors import KeyguardError, NotFound
 from keyguard.identity.permissions import Principal
 from keyguard.identity.service import visible_department_ids
@@ -225,3 +225,16 @@ def review_decide(
         note=body.note,
     )
     return {"task_id": task.id, "decision": task.decision}
+
+
+@router.post("/units/{unit_id}/grants/import")
+async def grants_import(
+    unit_id: int,
+    db: DbSession,
+    unit: ActiveUnit,
+    principal: Annotated[Principal, require("grants.manage")],
+    file: Annotated[UploadFile, File()],
+    known_from: Annotated[str, Form()] = "",
+) -> dict[str, Any]:
+    """Import grants from an uploaded CSV (same rules as ``keyguard grants import``)."""
+    return await upload(db, unit_id, "grants", file, known_from)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, File, Form, UploadFile
 
 from keyguard import audit
 from keyguard.api import ActiveUnit, DbSession, require
-from keyguard.api.register import person_out, unit_row
+from keyguard.api.register import person_out, unit_row, upload
 from keyguard.identity.permissions import Principal
 from keyguard.records.register.hosts import host_assignments
 
@@ -33,3 +33,16 @@ def hosts(
             r.pop("inferred_user")
         out.append({**r, "assigned_to": person})
     return out
+
+
+@router.post("/units/{unit_id}/hosts/import")
+async def hosts_import(
+    unit_id: int,
+    db: DbSession,
+    unit: ActiveUnit,
+    principal: Annotated[Principal, require("hosts.manage")],
+    file: Annotated[UploadFile, File()],
+    known_from: Annotated[str, Form()] = "",
+) -> dict[str, Any]:
+    """Import hosts from an uploaded CSV (same rules as ``keyguard hosts import``)."""
+    return await upload(db, unit_id, "hosts", file, known_from)

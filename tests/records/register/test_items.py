@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from kg_register_builders import World
+from kg_register_builders import World, add_version
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -62,7 +62,7 @@ def test_checkout_return_and_overdue(session: Session, world: World, now) -> Non
         record_destruction(
             session,
             item=safe,
-            on_day=D(2026, 3, 6),
+            on_day=D(2026, 3, 2),
             witness1=w.people["DAN0004"],
             witness2=w.people["EVE0005"],
             method="shredded",
@@ -90,6 +90,21 @@ def test_destruction_and_downgrade_need_two_witnesses(session: Session, world: W
             on_day=D(2025, 1, 1),
             witness1=dan,
             witness2=eve,
+        )
+    with pytest.raises(RuleViolation, match="in the future"):
+        record_downgrade(
+            session,
+            item=item,
+            to_level="secret",
+            on_day=D(2999, 1, 1),
+            witness1=dan,
+            witness2=eve,
+        )
+    car = w.people["CAR0003"]
+    add_version(session, car, valid_from=D(2024, 7, 1), known_from=D(2024, 7, 1), status="left")
+    with pytest.raises(RuleViolation, match="CAR0003 had left"):
+        record_downgrade(
+            session, item=item, to_level="secret", on_day=D(2025, 1, 1), witness1=dan, witness2=car
         )
     d = record_downgrade(
         session, item=item, to_level="secret", on_day=D(2025, 1, 1), witness1=dan, witness2=eve

@@ -216,10 +216,13 @@ class CsvRows:
         self.problems.append(SourceProblem(file=self.file, line=line, reason=reason))
 
 
-def read_csv(path: Path, required: Sequence[str], optional: Sequence[str] = ()) -> CsvRows:
+def read_csv(
+    path: Path, required: Sequence[str], optional: Sequence[str] = (), *, name: str | None = None
+) -> CsvRows:
     """Read a CSV import; a missing file or required column fails the whole file, a row with
-    missing cells is reported with its line and skipped."""
-    name = str(path)
+    missing cells is reported with its line and skipped. Problems name the file as ``name``
+    (default: the path; an uploaded file keeps the name it was uploaded with)."""
+    name = name or str(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:

@@ -53,10 +53,11 @@ def import_hosts(
     unit: Unit,
     path: Path,
     known_from: dt.date | None = None,
+    name: str | None = None,
 ) -> ImportReport:
     """Import ``host,assigned_staff_id,shared,removable_media_allowed``; an imported host
     replaces an inferred assignment. Known from ``known_from`` (default: today)."""
-    rows = read_csv(path, HOST_COLUMNS)
+    rows = read_csv(path, HOST_COLUMNS, name=name)
     report = ImportReport("hosts", rows.file)
     seen: dict[str, int] = {}
     day = known_from or local_today(unit)

@@ -117,12 +117,14 @@ def _finish(session: Session, unit: Unit, rows: CsvRows, report: ImportReport) -
     return report
 
 
-def import_register(session: Session, *, unit: Unit, path: Path) -> ImportReport:
+def import_register(
+    session: Session, *, unit: Unit, path: Path, name: str | None = None
+) -> ImportReport:
     """Import ``reference,title,level,owner_department,location`` (+ ``compartment,
     custodian,owner,review_date``). A known reference is updated (title, compartment,
     owner, custodian, review date; new locations added); a level change is refused: record a
     downgrade instead."""
-    rows = read_csv(path, REGISTER_COLUMNS, REGISTER_OPTIONAL)
+    rows = read_csv(path, REGISTER_COLUMNS, REGISTER_OPTIONAL, name=name)
     report = ImportReport("register", rows.file)
     seen: dict[str, int] = {}
 
@@ -313,6 +315,7 @@ def import_grants(
     path: Path,
     known_from: dt.date | None = None,
     today: dt.date,
+    name: str | None = None,
 ) -> ImportReport:
     """Import ``grantee_type,grantee,item_reference,purpose,start,end`` (+ ``approved_by``,
     staff ids joined by ``;``). ``item_reference`` may also be ``compartment:NAME`` or
@@ -320,7 +323,7 @@ def import_grants(
     ``known_from`` (default: each row's start — the unit's register recorded them then). A
     stored grant whose end changed is closed today and followed by a new one known from
     today, so earlier days keep what was known then."""
-    rows = read_csv(path, GRANT_COLUMNS, GRANT_OPTIONAL)
+    rows = read_csv(path, GRANT_COLUMNS, GRANT_OPTIONAL, name=name)
     report = ImportReport("grants", rows.file)
 
     def handle(line: int, v: dict[str, str]) -> str:

@@ -14,7 +14,13 @@ from keyguard import audit
 from keyguard.config import utcnow
 from keyguard.errors import NotFound, RuleViolation
 from keyguard.records.org.models import Person, Unit
-from keyguard.records.register.common import canonical_level, level_rank, local_today
+from keyguard.records.register.common import (
+    canonical_level,
+    facts_on,
+    gone_on,
+    level_rank,
+    local_today,
+)
 from keyguard.records.register.models import ITEM_STATUSES, CheckOut, Disposal, Item, ItemLocation
 from keyguard.records.register.patterns import PatternError, compile_pattern
 
@@ -277,11 +283,21 @@ def open_checkouts(session: Session, *, item: Item) -> list[CheckOut]:
     )
 
 
-def _witnesses(session: Session, item: Item, w1: Person, w2: Person) -> None:
+def _witnesses(session: Session, item: Item, w1: Person, w2: Person, on_day: dt.date) -> None:
+    """Two different members of the unit, neither gone (left) by ``on_day``, on a day that
+    is not in the future."""
     _person_in_unit(session, item.unit_id, w1)
     _person_in_unit(session, item.unit_id, w2)
     if w1.id == w2.id:
         raise RuleViolation("two different people must witness it")
+    unit = session.get(Unit, item.unit_id)
+    assert unit is not None
+    if on_day > local_today(unit):
+        raise RuleViolation(f"{on_day} is in the future: record it on or after the day")
+    for w in (w1, w2):
+        facts = facts_on(session, w.id, on_day)
+        if facts is not None and gone_on(facts, on_day):
+            raise RuleViolation(f"{w.staff_id} had left by {on_day} and cannot witness it")
 
 
 def record_destruction(
@@ -294,7 +310,7 @@ def record_destruction(
     method: str,
 ) -> Disposal:
     """Record that an item was destroyed, with the two people who witnessed it."""
-    _witnesses(session, item, witness1, witness2)
+    _witnesses(session, item, witness1, witness2, on_day)
     if item.status == "destroyed":
         raise RuleViolation(f"{item.reference} is already destroyed")
     if item.status == "checked_out" or open_checkouts(session, item=item):
@@ -331,7 +347,7 @@ def record_downgrade(
     method: str = "",
 ) -> Disposal:
     """Lower an item's level from ``on_day`` on, witnessed by two different people."""
-    _witnesses(session, item, witness1, witness2)
+    _witnesses(session, item, witness1, witness2, on_day)
     unit = session.get(Unit, item.unit_id)
     assert unit is not None
     if item.status == "destroyed":

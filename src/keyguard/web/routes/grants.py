@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -24,7 +24,7 @@ from keyguard.records.register.common import local_today, person_by_staff_id
 from keyguard.records.register.models import Grant, Item
 from keyguard.web.deps import ActiveUnit, CurrentAccount, DbSession, notice, render, require
 from keyguard.web.i18n import lazy_gettext
-from keyguard.web.routes.register import grant_rows, unit_row
+from keyguard.web.routes.register import grant_rows, handle_upload, import_page, unit_row
 
 router = APIRouter(include_in_schema=False)
 
@@ -373,3 +373,27 @@ def review_start(
         raise KeyguardError("give the due date as YYYY-MM-DD") from None
     reviews.start_campaign(db, unit=unit_row(db, unit_id), name=name, due_on=due)
     return RedirectResponse(f"/units/{unit_id}/grants/reviews?notice={STARTED}", 303)
+
+
+@router.get("/units/{unit_id}/grants/import", response_class=HTMLResponse)
+def grants_import_form(
+    request: Request,
+    unit_id: int,
+    unit: ActiveUnit,
+    principal: Annotated[Principal, require("grants.manage")],
+) -> HTMLResponse:
+    return import_page(request, "grants")
+
+
+@router.post("/units/{unit_id}/grants/import", response_class=HTMLResponse)
+async def grants_import(
+    request: Request,
+    unit_id: int,
+    db: DbSession,
+    unit: ActiveUnit,
+    principal: Annotated[Principal, require("grants.manage")],
+    file: Annotated[UploadFile | None, File()] = None,
+    known_from: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    """Import grants.csv with the CLI's rules (approvers must be entitled to approve)."""
+    return await handle_upload(request, db, unit_id, "grants", file, known_from)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
 from keyguard import audit
@@ -13,7 +13,7 @@ from keyguard.identity.permissions import Principal
 from keyguard.records.register.hosts import host_assignments
 from keyguard.web.deps import ActiveUnit, DbSession, render, require
 from keyguard.web.i18n import lazy_gettext
-from keyguard.web.routes.register import person_label, unit_row
+from keyguard.web.routes.register import handle_upload, import_page, person_label, unit_row
 
 router = APIRouter(include_in_schema=False)
 
@@ -25,6 +25,30 @@ NAV = [
         "order": 36,
     }
 ]
+
+
+@router.get("/units/{unit_id}/hosts/import", response_class=HTMLResponse)
+def hosts_import_form(
+    request: Request,
+    unit_id: int,
+    unit: ActiveUnit,
+    principal: Annotated[Principal, require("hosts.manage")],
+) -> HTMLResponse:
+    return import_page(request, "hosts")
+
+
+@router.post("/units/{unit_id}/hosts/import", response_class=HTMLResponse)
+async def hosts_import(
+    request: Request,
+    unit_id: int,
+    db: DbSession,
+    unit: ActiveUnit,
+    principal: Annotated[Principal, require("hosts.manage")],
+    file: Annotated[UploadFile | None, File()] = None,
+    known_from: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    """Import hosts.csv with the CLI's rules; an imported host replaces an inferred one."""
+    return await handle_upload(request, db, unit_id, "hosts", file, known_from)
 
 
 @router.get("/units/{unit_id}/hosts", response_class=HTMLResponse)

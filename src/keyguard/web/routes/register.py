@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import duckdb
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from keyguard.records.register.common import local_today
 from keyguard.records.register.grants import grantee_label
 from keyguard.records.register.matching import event_items, user_key
 from keyguard.records.register.models import ITEM_STATUSES, CheckOut, Grant, Item
+from keyguard.records.register.uploads import KINDS, MAX_UPLOAD_BYTES, import_upload, report_rows
 from keyguard.web.deps import ActiveUnit, DbSession, notice, render, require
 from keyguard.web.i18n import lazy_gettext
 
@@ -41,6 +42,13 @@ NAV = [
 ]
 CHECKED_OUT = notice("register-checked-out", lazy_gettext("The item is checked out."))
 RETURNED = notice("register-returned", lazy_gettext("The return is recorded."))
+DESTROYED = notice("register-destroyed", lazy_gettext("The destruction is recorded."))
+DOWNGRADED = notice("register-downgraded", lazy_gettext("The downgrade is recorded."))
+IMPORT_TITLES = {
+    "register": lazy_gettext("Import register items"),
+    "grants": lazy_gettext("Import grants"),
+    "hosts": lazy_gettext("Import hosts"),
+}
 RECENT = 20
 
 
@@ -186,6 +194,89 @@ def register_list(
     )
 
 
+def import_page(
+    request: Request,
+    kind: str,
+    *,
+    report: Any = None,
+    error: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The upload form of one CSV import and, after an upload, its per-line result."""
+    required, optional = KINDS[kind]
+    response = render(
+        request,
+        "register/import.html",
+        {
+            "kind": kind,
+            "title": IMPORT_TITLES[kind],
+            "required": required,
+            "optional": optional,
+            "report": report,
+            "counts": report.counts() if report is not None else None,
+            "rows": report_rows(report) if report is not None else [],
+            "error": error,
+            "with_known_from": kind in ("grants", "hosts"),
+        },
+    )
+    response.status_code = status_code
+    return response
+
+
+async def handle_upload(
+    request: Request,
+    db: Session,
+    unit_id: int,
+    kind: str,
+    file: UploadFile | None,
+    known_from: str,
+) -> HTMLResponse:
+    """Import an uploaded CSV with the CLI's service; a refused file is shown with its reason
+    and imports nothing, refused rows are listed by line."""
+    data = await file.read(MAX_UPLOAD_BYTES + 1) if file is not None else b""
+    try:
+        day = dt.date.fromisoformat(known_from) if known_from.strip() else None
+    except ValueError:
+        return import_page(
+            request, kind, error=f"known from: not a date ({known_from})", status_code=422
+        )
+    try:
+        with db.begin_nested():
+            report = import_upload(
+                db,
+                unit=unit_row(db, unit_id),
+                kind=kind,
+                filename=file.filename if file is not None else None,
+                data=data,
+                known_from=day,
+            )
+    except KeyguardError as exc:
+        return import_page(request, kind, error=str(exc), status_code=422)
+    return import_page(request, kind, report=report)
+
+
+@router.get("/units/{unit_id}/register/import", response_class=HTMLResponse)
+def register_import_form(
+    request: Request,
+    unit_id: int,
+    unit: ActiveUnit,
+    principal: Annotated[Principal, require("register.manage")],
+) -> HTMLResponse:
+    return import_page(request, "register")
+
+
+@router.post("/units/{unit_id}/register/import", response_class=HTMLResponse)
+async def register_import(
+    request: Request,
+    unit_id: int,
+    db: DbSession,
+    unit: ActiveUnit,
+    principal: Annotated[Principal, require("register.manage")],
+    file: Annotated[UploadFile | None, File()] = None,
+) -> HTMLResponse:
+    return await handle_upload(request, db, unit_id, "register", file, "")
+
+
 @router.get("/units/{unit_id}/register/{item_id}", response_class=HTMLResponse)
 def register_item(
     request: Request,
@@ -216,7 +307,7 @@ def register_item(
         )
     )
     people = []
-    if can(principal, "register.manage", unit_id) and item.room:
+    if can(principal, "register.manage", unit_id):
         people = [
             (p.id, f"{p.full_name} ({p.staff_id})")
             for p in db.scalars(
@@ -238,8 +329,23 @@ def register_item(
             "checkouts": [
                 {"c": c, "who": person_label(db, principal, u, c.person_id)} for c in checkouts
             ],
-            "disposals": reg.disposals(db, item=item),
+            "disposals": [
+                {
+                    "d": d,
+                    "w1": person_label(db, principal, u, d.witness1_id),
+                    "w2": person_label(db, principal, u, d.witness2_id),
+                }
+                for d in reg.disposals(db, item=item)
+            ],
             "people": people,
+            "levels_below": [
+                lv
+                for lv in u.classification_levels
+                if list(u.classification_levels).index(lv)
+                < list(u.classification_levels).index(item.level)
+            ]
+            if item.level in u.classification_levels
+            else [],
             "error": error,
             "today": local_today(u),
         },
@@ -285,3 +391,72 @@ def register_return(
         raise NotFound("no such check-out")
     reg.return_item(db, checkout=co)
     return RedirectResponse(f"/units/{unit_id}/register/{item_id}?notice={RETURNED}", 303)
+
+
+def _witness(db: Session, unit_id: int, person_id: int) -> Person:
+    person = db.get(Person, person_id)
+    if person is None or person.unit_id != unit_id:
+        raise KeyguardError("choose witnesses of this unit")
+    return person
+
+
+@router.post("/units/{unit_id}/register/{item_id}/destroy")
+def register_destroy(
+    request: Request,
+    unit_id: int,
+    item_id: int,
+    db: DbSession,
+    unit: ActiveUnit,
+    principal: Annotated[Principal, require("register.manage")],
+    on_day: Annotated[str, Form()],
+    witness1_id: Annotated[int, Form()],
+    witness2_id: Annotated[int, Form()],
+    method: Annotated[str, Form()] = "",
+) -> Response:
+    """Record the destruction of an item with the two people who witnessed it."""
+    item = reg.get_item(db, unit_id=unit_id, item_id=item_id, view=False)
+    try:
+        with db.begin_nested():
+            reg.record_destruction(
+                db,
+                item=item,
+                on_day=dt.date.fromisoformat(on_day),
+                witness1=_witness(db, unit_id, witness1_id),
+                witness2=_witness(db, unit_id, witness2_id),
+                method=method,
+            )
+    except (KeyguardError, ValueError) as exc:
+        return register_item(request, unit_id, item_id, db, unit, principal, error=str(exc))
+    return RedirectResponse(f"/units/{unit_id}/register/{item_id}?notice={DESTROYED}", 303)
+
+
+@router.post("/units/{unit_id}/register/{item_id}/downgrade")
+def register_downgrade(
+    request: Request,
+    unit_id: int,
+    item_id: int,
+    db: DbSession,
+    unit: ActiveUnit,
+    principal: Annotated[Principal, require("register.manage")],
+    to_level: Annotated[str, Form()],
+    on_day: Annotated[str, Form()],
+    witness1_id: Annotated[int, Form()],
+    witness2_id: Annotated[int, Form()],
+    method: Annotated[str, Form()] = "",
+) -> Response:
+    """Record a downgrade of an item's level with the two people who witnessed it."""
+    item = reg.get_item(db, unit_id=unit_id, item_id=item_id, view=False)
+    try:
+        with db.begin_nested():
+            reg.record_downgrade(
+                db,
+                item=item,
+                to_level=to_level,
+                on_day=dt.date.fromisoformat(on_day),
+                witness1=_witness(db, unit_id, witness1_id),
+                witness2=_witness(db, unit_id, witness2_id),
+                method=method,
+            )
+    except (KeyguardError, ValueError) as exc:
+        return register_item(request, unit_id, item_id, db, unit, principal, error=str(exc))
+    return RedirectResponse(f"/units/{unit_id}/register/{item_id}?notice={DOWNGRADED}", 303)
