@@ -2,13 +2,17 @@
 
 Risk (weights in ``defaults.yaml``, documented in docs/analytics.md):
 
-- each day's contribution ``c = sum(level_weight[policy level] * strength)`` over the
-  policies that fired that day, plus ``anomaly_weight`` scaled from 0 at the anomaly
-  threshold to 1 at the 100th percentile;
-- decayed: ``S(d) = c(d) + S(prev) * 0.5 ** ((d - prev) / half_life_days)``;
-- boosted: ``B = S * (1 + sum of active boosters)`` — privileged role, departing (known),
-  top-level access in the last ``top_level_days``, an earlier confirmed alert (never a
-  dismissed one), each from the day keyguard knew it;
+- each source of evidence (a policy, or the anomaly model) keeps its strongest daily
+  contribution ``M_p`` and its number of days ``N_p``, both decayed by
+  ``0.5 ** ((d - prev) / half_life_days)``, with ``c = level_weight[policy level] *
+  strength`` (the anomaly: ``anomaly_weight`` scaled from 0 at its threshold to 1 at the
+  100th percentile);
+- the day's total ``R = sum_p k_p * M_p * (1 + repeat_weight * log2(N_p))``: repeats of one
+  policy add little, independent policies add up; ``k_p`` calibrates each policy by how
+  often it fires in the unit (:func:`policy_calibration`, earlier days only);
+- boosted: ``B = R * (1 + sum of active boosters)`` — privileged role, departing (known),
+  top-level access in the last ``top_level_days``, an earlier confirmed case (never a
+  dismissed alert), each from the day keyguard knew it;
 - ``risk = 100 * (1 - exp(-B / scale))``, 0 to 100.
 
 An alert's score is the highest over its days of ``max(policy points, risk that day)`` where
@@ -26,6 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from keyguard.analytics.days import iso
@@ -83,41 +88,116 @@ class DayInputs:
     contributions: dict[str, float] = field(default_factory=dict)
 
 
+def policy_calibration(
+    days: dict[str, dict[int, DayInputs]], cfg: dict[str, Any]
+) -> dict[str, dict[int, float]]:
+    """Per policy and day: its weight factor from the unit's own base rate, ``min(1,
+    sqrt(target / rate))`` where ``rate`` is the share of the people active in the last
+    ``calibration.window_days`` for whom the policy fired in that window (days up to the
+    scored day only), shrunk towards ``target`` by ``prior_people`` pseudo-people so a short
+    history or a small unit is not over-corrected. A policy that fires for many people
+    counts less for each of them; a rare one keeps its full weight."""
+    cal = cfg["risk"]["calibration"]
+    target, prior = float(cal["target_rate"]), float(cal["prior_people"])
+    w = int(cal["window_days"])
+    all_days = sorted({d for per in days.values() for d in per})
+    if not all_days or target <= 0:
+        return {}
+    d0, n = all_days[0], all_days[-1] - all_days[0] + 1
+    users = sorted(days)
+    active = np.zeros((len(users), n), dtype=bool)
+    fired: dict[str, np.ndarray] = {}
+    for i, u in enumerate(users):
+        for d, di in days[u].items():
+            active[i, d - d0] = True
+            for policy, _ in di.hits:
+                arr = fired.get(policy.id)
+                if arr is None:
+                    arr = fired[policy.id] = np.zeros((len(users), n), dtype=bool)
+                arr[i, d - d0] = True
+
+    def in_window(m: np.ndarray) -> np.ndarray:
+        """Per day: how many rows have a True within the last ``w`` days."""
+        c = np.cumsum(m, axis=1, dtype=np.int32)
+        lagged = np.zeros_like(c)
+        lagged[:, w:] = c[:, :-w] if w < n else 0
+        return np.asarray(((c - lagged) > 0).sum(axis=0))
+
+    people = in_window(active)
+    out: dict[str, dict[int, float]] = {}
+    for pid, m in fired.items():
+        rate = (in_window(m) + prior * target) / (people + prior)
+        factor = np.minimum(1.0, np.sqrt(target / rate))
+        out[pid] = {d0 + k: float(factor[k]) for k in range(n)}
+    return out
+
+
 def compute_risk(
     days: dict[str, dict[int, DayInputs]], confirmed: dict[str, int], cfg: dict[str, Any]
 ) -> tuple[pa.Table, dict[tuple[str, int], float]]:
-    """Risk rows (non-zero scores) for every person-day given, and risk by (user, day)."""
+    """Risk rows (non-zero scores) for every person-day given, and risk by (user, day).
+
+    Each source of evidence (a policy, or the anomaly model) keeps its strongest
+    contribution ``M_p`` and its number of days ``N_p``, both decayed; it adds
+    ``k_p * M_p * (1 + repeat_weight * log2(N_p))`` to the day's total (``k_p`` its
+    calibration). Repeats of one policy add little (a month of daily hits about doubles it),
+    while independent policies add up: several weak signals over weeks outrank one policy
+    firing every day."""
     rc = cfg["risk"]
     weights = {k: float(v) for k, v in rc["level_weights"].items()}
     thr = float(cfg["anomaly_threshold"])
     top_days = int(rc["top_level_days"])
+    hl = float(rc["half_life_days"])
+    aw = float(rc["anomaly_weight"])
+    rw = float(rc["repeat_weight"])
+    calib = policy_calibration(days, cfg)
     out: dict[str, list[Any]] = {n: [] for n in RISK_SCHEMA.names}
     by_day: dict[tuple[str, int], float] = {}
     for user in sorted(days):
-        s, prev, attrib = 0.0, None, defaultdict(float)
+        prev: int | None = None
+        peak: dict[str, float] = {}  # source -> decayed strongest contribution
+        count: dict[str, float] = {}  # source -> decayed number of days it contributed
+        attrib: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         last_top: int | None = None
         for d in sorted(days[user]):
             di = days[user][d]
-            if prev is not None:
-                factor = 0.5 ** ((d - prev) / float(rc["half_life_days"]))
-                s *= factor
-                for k in list(attrib):
-                    attrib[k] *= factor
+            if prev is not None and peak:
+                factor = 0.5 ** ((d - prev) / hl)
+                for k in peak:
+                    peak[k] *= factor
+                    count[k] *= factor
+                for per in attrib.values():
+                    for k in per:
+                        per[k] *= factor
             for policy, strength in di.hits:
                 c = weights[policy.level] * strength
-                s += c
+                peak[policy.id] = max(peak.get(policy.id, 0.0), c)
+                count[policy.id] = count.get(policy.id, 0.0) + 1.0
                 inds = policy.indicators() or [policy.id]
                 for ind in inds:
-                    attrib[ind] += c / len(inds)
-            if di.anomaly_pct is not None and di.anomaly_pct >= thr and thr < 1:
-                c = float(rc["anomaly_weight"]) * min(1.0, (di.anomaly_pct - thr) / (1 - thr))
-                s += c
+                    attrib[policy.id][ind] += c / len(inds)
+            if di.anomaly_pct is not None and di.anomaly_pct >= thr and thr < 1 and aw > 0:
+                c = aw * min(1.0, (di.anomaly_pct - thr) / (1 - thr))
+                peak["anomaly"] = max(peak.get("anomaly", 0.0), c)
+                count["anomaly"] = count.get("anomaly", 0.0) + 1.0
                 total = sum(di.contributions.values()) or 1.0
                 for ind, v in di.contributions.items():
-                    attrib[ind] += c * v / total
+                    attrib["anomaly"][ind] += c * v / total
             if di.flags.get("items_top_level", 0) > 0:
                 last_top = d
             prev = d
+            s = 0.0
+            shares: dict[str, float] = defaultdict(float)
+            for src, v in peak.items():
+                if v < 1e-6:
+                    continue
+                eff = v * (1.0 + rw * math.log2(max(count[src], 1.0)))
+                eff *= calib.get(src, {}).get(d, 1.0)
+                s += eff
+                per = attrib[src]
+                tot = sum(per.values()) or 1.0
+                for ind, a in per.items():
+                    shares[ind] += eff * a / tot
             if s < 1e-6:
                 continue
             boosters = active_boosters(
@@ -128,7 +208,7 @@ def compute_risk(
             if score <= 0:
                 continue
             top = [
-                k for k, v in sorted(attrib.items(), key=lambda kv: (-kv[1], kv[0])) if v > 1e-9
+                k for k, v in sorted(shares.items(), key=lambda kv: (-kv[1], kv[0])) if v > 1e-9
             ][:3]
             out["user_key"].append(user)
             out["day_no"].append(d)
