@@ -1,26 +1,33 @@
 """Loophole findings: the list (by status, severity and check), the checks and whether each
 applies, one finding with its evidence and history, and the security officer's actions —
 run the checks, assign an owner and a due date, close with a note, accept a risk until a
-day, reopen. Without ``people.identify`` people are shown by pseudonym only; opening a
-finding is audited."""
+day, reopen — and, for those who work cases, the cases and rectification actions of a
+finding, with a case opened or an action added from the finding's page. Without
+``people.identify`` people are shown by pseudonym only; opening a finding is audited."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from keyguard.cases import rectification as rect
+from keyguard.cases import service as cases_service
+from keyguard.cases import views as case_views
+from keyguard.cases.models import RectificationAction
 from keyguard.controls import service
-from keyguard.controls.models import SEVERITIES
+from keyguard.controls.models import SEVERITIES, Finding
 from keyguard.errors import KeyguardError, NotFound, RuleViolation
 from keyguard.identity.permissions import Principal, can
-from keyguard.records.org.models import Unit
+from keyguard.records.org.models import Person, Unit
 from keyguard.records.register.common import person_by_staff_id
 from keyguard.web import i18n
 from keyguard.web.deps import (
@@ -50,11 +57,13 @@ NAV = [
 ASSIGNED = notice("finding_assigned", lazy_gettext("The owner and due date were saved."))
 CLOSED = notice("finding_closed", lazy_gettext("The finding was closed."))
 REOPENED = notice("finding_reopened", lazy_gettext("The finding was reopened."))
+ACTION_ADDED = notice("finding_action_added", lazy_gettext("The rectification action was added."))
 SCANNED = notice("loopholes_scanned", lazy_gettext("The checks ran; the list shows the result."))
 
 PAGE_SIZE = 50
 Viewer = Annotated[Principal, require("loopholes.view")]
 Manager = Annotated[Principal, require("loopholes.manage")]
+CaseWorker = Annotated[Principal, require("cases.manage")]
 
 
 def _unit(db: Session, info: UnitInfo) -> Unit:
@@ -202,9 +211,72 @@ def detail_page(
             "candidates": candidates,
             "error": error,
             "today": service.today(unit).isoformat(),
+            **linked_work(db, principal, unit, f, identified),
         },
         status_code=status_code,
     )
+
+
+def linked_work(
+    db: Session, principal: Principal, unit: Unit, f: Finding, identified: bool
+) -> dict[str, Any]:
+    """For those who see cases: the cases the finding is in (never one about the viewer) and
+    its rectification actions, people by pseudonym unless ``identified``; and whom an action
+    may be given to (staff ids only for those who may see them, else pseudonyms)."""
+    if not can(principal, "cases.view", unit.id):
+        return {"cases": [], "active_case": None, "actions": [], "action_owners": []}
+    found = [
+        c
+        for c in cases_service.cases_of_subject(db, unit_id=unit.id, kind="finding", ref=f.id)
+        if principal.person_id is None or c.person_id != principal.person_id
+    ]
+    cases = [case_views.case_row(db, c) for c in found]
+    actions = list(
+        db.scalars(
+            select(RectificationAction)
+            .where(RectificationAction.unit_id == unit.id, RectificationAction.finding_id == f.id)
+            .order_by(RectificationAction.due_on, RectificationAction.id)
+        )
+    )
+    owner_ids = {a.owner_person_id for a in actions if a.owner_person_id}
+    owners = (
+        {p.id: p for p in db.scalars(select(Person).where(Person.id.in_(owner_ids)))}
+        if owner_ids
+        else {}
+    )
+    today = service.today(unit)
+    return {
+        "cases": cases,
+        "active_case": next((c for c in cases if c["status"] != "closed"), None),
+        "actions": [
+            case_views.action_row(a, today, owners.get(a.owner_person_id or -1), identified)
+            for a in actions
+        ],
+        "action_owners": [
+            (p.staff_id, service.person_label(p, True)) if identified else (p.pseudonym, "")
+            for p in action_owner_candidates(db, unit, f)
+        ],
+    }
+
+
+def action_owner_candidates(db: Session, unit: Unit, f: Finding) -> list[Person]:
+    """The finding's usual owners, then the person it is about (if still here)."""
+    people = service.owner_candidates(db, unit=unit, finding=f)
+    concerned = db.get(Person, f.person_id) if f.person_id else None
+    if concerned is not None and concerned.status != "left" and concerned not in people:
+        people.append(concerned)
+    return people
+
+
+def owner_of(db: Session, unit: Unit, text: str) -> Person | None:
+    """The person a form names by staff id or by pseudonym (empty: nobody)."""
+    key = text.strip()
+    if not key:
+        return None
+    by_pseudonym = db.scalar(
+        select(Person).where(Person.unit_id == unit.id, Person.pseudonym == key)
+    )
+    return by_pseudonym or person_by_staff_id(db, unit.id, key)
 
 
 @router.get("/units/{unit_id}/loopholes/{finding_id}")
@@ -228,6 +300,30 @@ def _day(value: str, what: str) -> dt.date | None:
         raise RuleViolation(f"{what} {value!r} is not a date (YYYY-MM-DD)") from None
 
 
+def _act(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    info: UnitInfo,
+    finding_id: str,
+    fn: Callable[[Unit, Finding], object],
+    done: str,
+) -> Response:
+    """Run one change of a finding; a refusal re-shows the finding with the reason."""
+    unit = _unit(db, info)
+    f = service.get_finding(db, unit=unit, finding_id=finding_id, view=False)
+    try:
+        fn(unit, f)
+    except KeyguardError as exc:
+        db.rollback()
+        return detail_page(
+            request, db, principal, unit, finding_id, error=_error(request, exc), status_code=400
+        )
+    return RedirectResponse(
+        f"/units/{unit.id}/loopholes/{finding_id}?notice={done}", status_code=303
+    )
+
+
 @router.post("/units/{unit_id}/loopholes/{finding_id}/assign")
 def assign(
     request: Request,
@@ -240,9 +336,7 @@ def assign(
     due_on: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
 ) -> Response:
-    unit = _unit(db, info)
-    f = service.get_finding(db, unit=unit, finding_id=finding_id, view=False)
-    try:
+    def run(unit: Unit, f: Finding) -> None:
         person = person_by_staff_id(db, unit.id, owner) if owner.strip() else None
         if person is not None and person.id == f.owner_person_id and f.owner_assigned:
             person = None  # unchanged
@@ -250,14 +344,8 @@ def assign(
         if due == f.due_on:
             due = None  # unchanged (it may be past: then only the owner changes)
         service.assign_finding(db, finding=f, owner=person, due=due, note=note)
-    except KeyguardError as exc:
-        db.rollback()
-        return detail_page(
-            request, db, principal, unit, finding_id, error=_error(request, exc), status_code=400
-        )
-    return RedirectResponse(
-        f"/units/{unit_id}/loopholes/{finding_id}?notice={ASSIGNED}", status_code=303
-    )
+
+    return _act(request, db, principal, info, finding_id, run, ASSIGNED)
 
 
 @router.post("/units/{unit_id}/loopholes/{finding_id}/close")
@@ -272,9 +360,7 @@ def close(
     resolution: Annotated[str, Form()] = "fixed",
     until: Annotated[str, Form()] = "",
 ) -> Response:
-    unit = _unit(db, info)
-    f = service.get_finding(db, unit=unit, finding_id=finding_id, view=False)
-    try:
+    def run(unit: Unit, f: Finding) -> None:
         if resolution == "accepted":
             day = _day(until, "accepted until")
             if day is None:
@@ -282,14 +368,8 @@ def close(
             service.accept_finding(db, finding=f, note=note, until=day)
         else:
             service.close_finding(db, finding=f, note=note)
-    except KeyguardError as exc:
-        db.rollback()
-        return detail_page(
-            request, db, principal, unit, finding_id, error=_error(request, exc), status_code=400
-        )
-    return RedirectResponse(
-        f"/units/{unit_id}/loopholes/{finding_id}?notice={CLOSED}", status_code=303
-    )
+
+    return _act(request, db, principal, info, finding_id, run, CLOSED)
 
 
 @router.post("/units/{unit_id}/loopholes/{finding_id}/reopen")
@@ -302,15 +382,44 @@ def reopen(
     principal: Manager,
     note: Annotated[str, Form()] = "",
 ) -> Response:
-    unit = _unit(db, info)
-    f = service.get_finding(db, unit=unit, finding_id=finding_id, view=False)
-    try:
-        service.reopen_finding(db, finding=f, note=note)
-    except KeyguardError as exc:
-        db.rollback()
-        return detail_page(
-            request, db, principal, unit, finding_id, error=_error(request, exc), status_code=400
-        )
-    return RedirectResponse(
-        f"/units/{unit_id}/loopholes/{finding_id}?notice={REOPENED}", status_code=303
+    return _act(
+        request,
+        db,
+        principal,
+        info,
+        finding_id,
+        lambda unit, f: service.reopen_finding(db, finding=f, note=note),
+        REOPENED,
     )
+
+
+@router.post("/units/{unit_id}/loopholes/{finding_id}/actions")
+def add_action(
+    request: Request,
+    unit_id: int,
+    finding_id: str,
+    db: DbSession,
+    info: ActiveUnit,
+    principal: CaseWorker,
+    title: Annotated[str, Form()] = "",
+    owner: Annotated[str, Form()] = "",
+    due_on: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "",
+) -> Response:
+    """A rectification action about this finding (without a case)."""
+
+    def run(unit: Unit, f: Finding) -> None:
+        day = _day(due_on, "deadline")
+        if day is None:
+            raise RuleViolation("give the deadline")
+        rect.create_action(
+            db,
+            unit=unit,
+            title=title,
+            owner=owner_of(db, unit, owner),
+            due_on=day,
+            finding_id=f.id,
+            description=description,
+        )
+
+    return _act(request, db, principal, info, finding_id, run, ACTION_ADDED)

@@ -1,16 +1,21 @@
-"""The risk list: each person's current risk (pseudonymised), highest first."""
+"""The risk list: each person's current risk (pseudonymised), highest first, a page at a
+time (the rows come from ``_risk``: a constant number of queries per page)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from keyguard.analytics import views
+from keyguard.errors import RuleViolation
 from keyguard.identity.permissions import Principal
 from keyguard.web.deps import ActiveUnit, DbSession, render, require
 from keyguard.web.i18n import lazy_gettext
+from keyguard.web.routes import _risk
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,5 +37,22 @@ def risk_page(
     unit: ActiveUnit,
     principal: Annotated[Principal, require("alerts.view")],
     as_of: str = "",
+    page: int = 1,
 ) -> HTMLResponse:
-    return render(request, "risk/list.html", views.risk(db, unit_id, principal, as_of or None))
+    try:
+        day = dt.date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise RuleViolation(f"{as_of!r} is not an ISO date") from None
+    data = _risk.risk_page(
+        db,
+        unit=views.unit_of(db, unit_id),
+        viewer=views.viewer_of(principal, unit_id),
+        as_of=day,
+        page=page,
+    )
+    base = f"/units/{unit_id}/risk?" + (urlencode({"as_of": as_of}) + "&" if as_of else "")
+    return render(
+        request,
+        "risk/list.html",
+        {**data, "shown_as_of": data["as_of"], "as_of": as_of, "base_url": base},
+    )
