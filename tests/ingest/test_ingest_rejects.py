@@ -160,6 +160,51 @@ def test_content_is_removed_from_rejected_rows(
     }
 
 
+#: r4.2 http rows whose unquoted content slid left (a comma missing in front of it, commas
+#: inside it): found by the corruption property test. (line text, kept raw text)
+SHIFTED_R42_HTTP = [
+    (  # no comma between pc and url: the content's first piece would be the url
+        f"{{S1}},01/04/2010 11:00:00,ACM2278,PC-0001http://www.wikileaks.org/page,{SECRET}, w",
+        "{S1},01/04/2010 11:00:00,ACM2278,[removed]",
+    ),
+    (  # no comma between user and pc: the url would be the pc
+        f"{{S2}},01/04/2010 11:00:00,ACM2278PC-0001,http://www.wikileaks.org/p,{SECRET}, w",
+        "{S2},01/04/2010 11:00:00,ACM2278PC-0001,[removed]",
+    ),
+    (  # two commas missing: a content piece would be the pc, the next one the url
+        f"{{S3}},01/04/2010 11:00:00,ACM2278PC-0001http://www.wikileaks.org/p,{SECRET},x,y",
+        "{S3},01/04/2010 11:00:00,[removed]",
+    ),
+    (  # no comma after the date, so the date is not one
+        f"{{S4}},01/04/2010 11:00:00ACM2278,PC-0001,http://www.wikileaks.org/p,{SECRET},w",
+        "{S4},[removed]",
+    ),
+    (  # no comma after a date without its time
+        f"{{S5}},01/04/2010ACM2278,PC-0001,http://www.wikileaks.org/p,{SECRET},w",
+        "{S5},[removed]",
+    ),
+    (  # a url without its scheme: the content could be standing in its place
+        f"{{S6}},01/04/2010 11:00:00,ACM2278,PC-0001,{SECRET},words",
+        "{S6},01/04/2010 11:00:00,ACM2278,PC-0001,[removed]",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("line", "raw"), SHIFTED_R42_HTTP, ids=[r[1][:4] for r in SHIFTED_R42_HTTP]
+)
+def test_r42_content_that_slid_left_is_rejected_and_never_kept(
+    session: Session, home: Path, tmp_path: Path, line: str, raw: str
+) -> None:
+    folder = write_file(tmp_path / "c", "http.csv", [line], header="id,date,user,pc,url,content")
+    result = ingest(session, folder)
+    assert counts(result)["http.csv"]["rejected"] == 1
+    (row,) = EventStore(home).rejects("u1").to_pylist()
+    assert row["raw"] == raw
+    assert SECRET not in store_text(home)
+    assert "www.wikileaks.org" not in repr(row)  # the url stops the kept text too
+
+
 def test_overlong_lines_are_cut_and_rejected(
     session: Session, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

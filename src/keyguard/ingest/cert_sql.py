@@ -83,6 +83,23 @@ def _columns(layout: Layout) -> tuple[dict[str, str], list[tuple[str, str]]]:
         checks.append(("activity IS NULL", f"'unknown activity ' || {shown(col)}"))
 
     kind, r4 = layout.kind, layout.variant == "r4.2"
+    if r4 and layout.content:
+        # r4.2 content is unquoted and may hold commas: with a comma missing in front of it,
+        # its first pieces slide into the kept columns. A row is kept only when the columns
+        # have their shape — no address in the id, user or pc, a pc without ':', '/' or
+        # spaces (so neither a URL nor a path nor words) — which a shifted row never has.
+        checks.append(
+            (
+                "contains(f1, '://') OR contains(f3, '://') OR contains(f4, '://')",
+                "'columns out of place (a web address in the id, user or pc column)'",
+            )
+        )
+        checks.append(
+            (
+                r"regexp_matches(coalesce(host, ''), '[\s:/\\]')",
+                "'bad pc (expected a machine name; columns out of place?)'",
+            )
+        )
     if kind == "logon":
         activity("f5", {"logon": "logon", "logoff": "logoff"})
     elif kind == "device":
@@ -129,8 +146,14 @@ def _columns(layout: Layout) -> tuple[dict[str, str], list[tuple[str, str]]]:
         c["url"] = "nullif(f5, '')"
         checks.append(("url IS NULL", "'missing url'"))
         checks.append(("contains(url, ' ')", "'bad url (it contains spaces)'"))
-        if r4:
+        if r4:  # the last column before the unquoted content: it must be an address
             c["activity"] = "'visit'"
+            checks.append(
+                (
+                    r"NOT regexp_full_match(url, '[A-Za-z][A-Za-z0-9+.\-]*://[^\s,\x22]+')",
+                    "'bad url (expected scheme://address; columns out of place?)'",
+                )
+            )
         else:
             activity(
                 "f6", {"www visit": "visit", "www download": "download", "www upload": "upload"}

@@ -115,16 +115,23 @@ class CertParser:
         """A rejected row without its content column: for layouts with content, at most the
         first four fields (id, date, user, pc), never a field that could be the content
         shifted left (the last one of a short row), and none from the first that does not
-        look like an id, date, user or host (a space, or a quote) on."""
+        have the shape of its column on: a quote, a space (but in the date), a date that
+        is not one, a web address (``://``), a pc with ``:``, ``/`` or ``\\``. Content
+        that slid left (a comma missing before it) always sits behind the URL, path or
+        address columns, which fail these shapes, so it is never reached."""
         if not self.layout.content:
             return text
         pieces = text.split(",", 4)
         kept = pieces[:4] if len(pieces) > 4 else pieces[:-1]
         out = []
         for i, piece in enumerate(kept):
-            if '"' in piece or (
-                any(c.isspace() for c in piece) and not (i == 1 and _DATE_LIKE.match(piece))
-            ):
+            if i == 1:
+                shaped = bool(_DATE_LIKE.match(piece))
+            else:
+                shaped = not any(c.isspace() for c in piece) and "://" not in piece
+                if i == 3:
+                    shaped = shaped and not any(c in piece for c in ":/\\")
+            if '"' in piece or not shaped:
                 break
             out.append(piece)
         return ",".join([*out, REMOVED])
