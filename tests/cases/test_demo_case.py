@@ -26,6 +26,7 @@ from web.prepared import PASSWORD
 from .support import Prepared, make_alert, make_finding
 
 MASS = ("0d6c2d55-6a8a-4a33-a1c1-1b3b8a0f1f00", "Mass e-mail")
+THEN_OUT = ("3bf90fba-8531-42ba-bab2-efe85234ad0b", "Collection followed by movement out")
 
 pytestmark = pytest.mark.pg
 
@@ -89,6 +90,25 @@ def test_the_founding_case(session: Session, p: Prepared, home: Path) -> None:
     assert actors["reident_view"] == f"account:{p.world.accounts['analyst']}"
     assert "C-0001" in out.getvalue() and "referred" in out.getvalue()
     assert ctx.facts["case"]["alert"] == p.alert_id
+
+
+def test_low_and_slow_first_and_never_about_an_investigator(
+    session: Session, p: Prepared, home: Path
+) -> None:
+    unit = p.unit(session)
+    with actor_scope(Actor(name="test:setup")):
+        # Collection then movement out scores higher, but the founding case is about the
+        # low-and-slow collector; the top low-and-slow alert is about an analyst, the
+        # prepared one (78.5) is weaker.
+        make_alert(session, unit, p.person(session, "head"), policy=THEN_OUT, score=99.0)
+        make_alert(session, unit, p.person(session, "analyst"), score=95.0)
+        chosen = make_alert(session, unit, p.person(session, "arabic"), score=90.0)
+    session.commit()
+    ctx, _out = _ctx(session, p, home)
+    step_case(ctx)
+    case = session.scalars(select(Case)).one()
+    assert case.person_id == p.world.people["arabic"]
+    assert ctx.facts["case"]["alert"] == chosen.id
 
 
 def test_no_collection_alert_no_case(session: Session, p: Prepared, home: Path) -> None:

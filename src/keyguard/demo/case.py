@@ -52,21 +52,24 @@ def collection_policy_ids(home: Path) -> list[str]:
 def top_alert(
     session: Session, unit: Unit, home: Path, not_about: frozenset[int] = frozenset()
 ) -> Alert | None:
-    """The highest-scoring active collection alert keyguard raised in the unit (none about
-    the people in ``not_about``: nobody investigates themselves)."""
+    """The highest-scoring active alert keyguard raised in the unit for low-and-slow
+    collection — only when there is none, for collection then movement out — never one about
+    the people in ``not_about`` (nobody investigates themselves)."""
     ids = collection_policy_ids(home)
     if not ids:
         return None
-    alerts = list(
-        session.scalars(
+    alerts = [
+        a
+        for a in session.scalars(
             select(Alert).where(
                 Alert.unit_id == unit.id, Alert.active.is_(True), Alert.policy_id.in_(ids)
             )
         )
-    )
+        if a.person_id is None or a.person_id not in not_about
+    ]
     if not alerts:
         return None
-    return max(alerts, key=lambda a: (a.score, -ids.index(a.policy_id), a.fired_day, a.id))
+    return max(alerts, key=lambda a: (-ids.index(a.policy_id), a.score, a.fired_day, a.id))
 
 
 def _account(session: Session, ctx: DemoContext, key: str) -> Account:
