@@ -98,9 +98,9 @@ def write_folder(folder: Path, rows: dict[str, list[str]]) -> Path:
     return folder
 
 
-def load(session: Session, tmp: Path, home: Path | None = None) -> None:
-    """Ingest the folders of units A and B and import unit A's hosts (PC-0101 is A001's,
-    PC-0106 the analyst's, PC-0103 shared)."""
+def load(session: Session, tmp: Path, home: Path | None = None, hosts: bool = True) -> None:
+    """Ingest the folders of units A and B and (with ``hosts``) import unit A's hosts
+    (PC-0101 is A001's, PC-0106 the analyst's, PC-0103 shared)."""
     with actor_scope(Actor(name="test:activity")):
         ingest_cert(
             session,
@@ -121,11 +121,13 @@ def load(session: Session, tmp: Path, home: Path | None = None) -> None:
             import_ldap=False,
             home=home,
         )
-        hosts = tmp / "hosts.csv"
-        hosts.write_text(
+        if not hosts:
+            return
+        table = tmp / "hosts.csv"
+        table.write_text(
             "host,assigned_staff_id,shared,removable_media_allowed\n"
             "PC-0101,A001,false,false\nPC-0106,A006,false,false\nPC-0103,,true,false\n",
             encoding="utf-8",
         )
         unit = session.query(Unit).filter_by(code="unit-a").one()
-        import_hosts(session, unit=unit, path=hosts, known_from=dt.date(2026, 1, 1))
+        import_hosts(session, unit=unit, path=table, known_from=dt.date(2026, 1, 1))
