@@ -13,11 +13,12 @@ from sqlalchemy import select
 from keyguard import audit
 from keyguard.api import ActiveUnit, CurrentAccount, DbSession, require
 from keyguard.api.register import grant_out, person_out, unit_row
+from keyguard.errors import NotFound
 from keyguard.identity.permissions import Principal
 from keyguard.records.org.models import Person
 from keyguard.records.personnel import jml
 from keyguard.records.personnel import service as svc
-from keyguard.records.personnel.models import Clearance, ReportableEvent
+from keyguard.records.personnel.models import Clearance, JmlStep, ReportableEvent
 from keyguard.records.register.models import Grant
 
 router = APIRouter()
@@ -134,9 +135,47 @@ def jml_tasks(
             "known_on": t.known_on,
             "person": person_out(db, principal, unit_id, t.person_id),
             "steps": [{"id": s.id, "grant_id": s.grant_id, "action": s.action} for s in t.steps],
+            "actions": [step_out(a) for a in t.actions],
         }
         for t in tasks
     ]
+
+
+def step_out(a: JmlStep) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "kind": a.kind,
+        "subject": a.subject,
+        "label": a.label,
+        "outcome": a.outcome,
+        "note": a.note,
+        "done_at": a.done_at,
+        "allowed": list(jml.STEP_ACTIONS.get(a.kind, ())),
+    }
+
+
+class StepAction(BaseModel):
+    action: str
+    note: str = ""
+
+
+@router.post("/units/{unit_id}/personnel/jml/actions/{step_id}")
+def jml_action(
+    body: StepAction,
+    unit_id: int,
+    step_id: int,
+    db: DbSession,
+    unit: ActiveUnit,
+    account: CurrentAccount,
+    principal: Annotated[Principal, require("personnel.manage")],
+) -> dict[str, Any]:
+    """Enrol a joiner, disable a leaver's account, or mark a step not needed (with why)."""
+    step = db.get(JmlStep, step_id)
+    if step is None or step.unit_id != unit_id:
+        raise NotFound(f"no JML step {step_id}")
+    return step_out(
+        jml.complete_action(db, step_id=step_id, action=body.action, note=body.note, by=account)
+    )
 
 
 @router.get("/units/{unit_id}/reportable")

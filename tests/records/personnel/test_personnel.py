@@ -18,6 +18,7 @@ from keyguard.events.schema import EVENT_SCHEMA
 from keyguard.records.personnel.hooks import keyguard_jobs
 from keyguard.records.personnel.jml import (
     PriorityGroups,
+    complete_action,
     complete_step,
     open_tasks,
     priority_groups,
@@ -226,7 +227,10 @@ def test_leaver_and_mover_tasks_track_revocation(session: Session, world: World,
     with pytest.raises(RuleViolation, match="why"):
         complete_step(session, step_id=leaver.steps[0].id, action="keep")
     complete_step(session, step_id=leaver.steps[0].id, action="revoke", note="leaving")
-    assert leaver.status == "done" and g.status == "revoked"
+    assert leaver.status == "open" and g.status == "revoked"  # her account is still listed
+    [account_step] = leaver.actions
+    complete_action(session, step_id=account_step.id, action="disable", by=w.accounts["dan"])
+    assert leaver.status == "done" and not w.accounts["alice"].is_active
     assert not need_to_know(session, ali, item, D(2026, 3, 2))
     mover = tasks["mover"]
     complete_step(session, step_id=mover.steps[0].id, action="keep", note="still needed")

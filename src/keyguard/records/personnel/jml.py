@@ -1,11 +1,20 @@
 """Joiner/mover/leaver steps derived from person versions, and the priority groups
 (departing, privileged, top-level access) the analytics use from the day they are known.
 
-A new version whose status becomes ``notice`` or ``left`` makes a leaver task; one whose
-department changes makes a mover task; a person's first version after the unit's initial
-load makes a joiner task. Leaver and mover tasks list the person's grants in force for
-revocation (person grants; group grants end by themselves with the membership) and are done
-when each is revoked or deliberately kept.
+A person's first version after the unit's initial load makes a **joiner** task: enrol in
+the training for new staff, sign the responsibility statement of the position, and request
+the access the position needs (the person grants that others in the same position hold).
+A version whose department changes makes a **mover** task: the person's own grants on the
+old department's items (and their compartment or level grants) are listed for revocation;
+group grants of the old department end by themselves with the membership. A version whose
+status becomes ``notice`` or ``left`` makes a **leaver** task: every person grant in force
+and every active keyguard account of the person are listed for revocation.
+
+Each step is tracked to completion: a grant step is revoked or deliberately kept (with a
+reason); training, statement and access steps are found done from the records
+(:func:`refresh_tasks`: an assignment exists, a statement is signed, a grant for that scope
+is requested) or marked not needed with a reason; an account step is done when the account
+is disabled. A task is done when every step is.
 """
 
 from __future__ import annotations
@@ -18,11 +27,22 @@ from sqlalchemy.orm import Session, selectinload
 
 from keyguard import audit
 from keyguard.config import utcnow
-from keyguard.errors import NotFound, RuleViolation
+from keyguard.errors import NotFound, PermissionDenied, RuleViolation
 from keyguard.identity.models import Account, RoleAssignment
-from keyguard.records.org.models import Person, PersonVersion, Position, Unit
-from keyguard.records.personnel.models import Clearance, JmlGrantStep, JmlTask
-from keyguard.records.register.common import is_top_level, known_segments, level_rank
+from keyguard.records.org.models import OrgNode, Person, PersonVersion, Position, Unit
+from keyguard.records.personnel.models import (
+    JML_STEP_KINDS,
+    Clearance,
+    JmlGrantStep,
+    JmlStep,
+    JmlTask,
+)
+from keyguard.records.register.common import (
+    is_top_level,
+    known_segments,
+    level_rank,
+    local_today,
+)
 from keyguard.records.register.grants import grant_table, in_force, revoke_grant
 from keyguard.records.register.models import Grant, Item
 
@@ -31,22 +51,24 @@ PRIVILEGED_LEVELS = ("leadership", "security_office")
 PRIVILEGED_ROLES = ("admin", "security_officer")
 #: Job titles that mean privileged system access (CERT role names and plain words).
 PRIVILEGED_TITLES = ("itadmin", "it admin", "system administrator", "administrator")
+#: Grant statuses that count as "access requested" for a joiner's access step.
+REQUESTED = ("requested", "approved")
 
 
 def _transitions(
     versions: list[PersonVersion], first_load: dt.date | None
-) -> list[tuple[str, PersonVersion, str]]:
-    out: list[tuple[str, PersonVersion, str]] = []
+) -> list[tuple[str, PersonVersion, PersonVersion | None, str]]:
+    out: list[tuple[str, PersonVersion, PersonVersion | None, str]] = []
     prev: PersonVersion | None = None
     for v in versions:
         if prev is None:
             if first_load is not None and v.valid_from > first_load:
-                out.append(("joiner", v, "joined"))
+                out.append(("joiner", v, None, "joined"))
         else:
             if v.status in DEPARTING and prev.status not in DEPARTING:
-                out.append(("leaver", v, f"status {prev.status} → {v.status}"))
+                out.append(("leaver", v, prev, f"status {prev.status} → {v.status}"))
             elif v.status not in DEPARTING and v.department_id != prev.department_id:
-                out.append(("mover", v, "department changed"))
+                out.append(("mover", v, prev, "department changed"))
         prev = v
     return out
 
@@ -64,8 +86,119 @@ def person_grants_in_force(session: Session, *, person_id: int, day: dt.date) ->
     )
 
 
+def _subtree(session: Session, unit_id: int, node_id: int | None) -> set[int]:
+    if node_id is None:
+        return set()
+    children: dict[int | None, list[int]] = {}
+    for nid, parent in session.execute(
+        select(OrgNode.id, OrgNode.parent_id).where(OrgNode.unit_id == unit_id)
+    ):
+        children.setdefault(parent, []).append(nid)
+    out, todo = set(), [node_id]
+    while todo:
+        n = todo.pop()
+        if n not in out:
+            out.add(n)
+            todo.extend(children.get(n, []))
+    return out
+
+
+def _mover_grants(
+    session: Session, v: PersonVersion, prev: PersonVersion, day: dt.date
+) -> list[Grant]:
+    """The mover's own grants tied to the old department: item grants on items the old
+    department owns (or no department does), and compartment or level grants (they came
+    with the old work). Grants on another department's items stay off the list."""
+    old = _subtree(session, v.unit_id, prev.department_id)
+    out = []
+    for g in person_grants_in_force(session, person_id=v.person_id, day=day):
+        if g.scope != "item":
+            out.append(g)
+            continue
+        item = session.get(Item, g.item_id) if g.item_id else None
+        if item is not None and (
+            item.owner_department_id is None or item.owner_department_id in old
+        ):
+            out.append(g)
+    return out
+
+
+def _scope_key(g: Grant) -> str:
+    if g.scope == "item":
+        return f"item:{g.item_id}"
+    if g.scope == "compartment":
+        return f"compartment:{(g.compartment or '').casefold()}"
+    return f"level:{g.level}"
+
+
+def _scope_label(session: Session, key: str) -> str:
+    kind, _, value = key.partition(":")
+    if kind == "item":
+        item = session.get(Item, int(value))
+        return f"{item.reference} — {item.title}" if item else key
+    return f"{kind} {value}"
+
+
+def _position_access(session: Session, v: PersonVersion, day: dt.date) -> list[str]:
+    """Scopes of the person grants in force that others in the joiner's position hold."""
+    if v.position_id is None:
+        return []
+    peers = {
+        pv.person_id
+        for pv in session.scalars(
+            select(PersonVersion).where(
+                PersonVersion.position_id == v.position_id,
+                PersonVersion.person_id != v.person_id,
+                PersonVersion.status.not_in(DEPARTING),
+                PersonVersion.valid_from <= day,
+                PersonVersion.known_from <= day,
+                or_(PersonVersion.valid_to.is_(None), PersonVersion.valid_to > day),
+            )
+        )
+    }
+    if not peers:
+        return []
+    grants = session.scalars(
+        in_force(
+            select(Grant).where(Grant.grantee_person_id.in_(peers), Grant.status == "approved"),
+            day,
+        )
+    )
+    return sorted({_scope_key(g) for g in grants})
+
+
+def _joiner_steps(session: Session, unit: Unit, v: PersonVersion) -> list[JmlStep]:
+    day = max(v.valid_from, v.known_from)
+    steps = [
+        JmlStep(unit_id=unit.id, kind="training", subject="person", label=""),
+        JmlStep(unit_id=unit.id, kind="statement", subject="person", label=""),
+    ]
+    for key in _position_access(session, v, day):
+        steps.append(
+            JmlStep(
+                unit_id=unit.id,
+                kind="request_grant",
+                subject=key,
+                label=_scope_label(session, key),
+            )
+        )
+    return steps
+
+
+def _leaver_accounts(session: Session, unit: Unit, person_id: int) -> list[JmlStep]:
+    return [
+        JmlStep(unit_id=unit.id, kind="account", subject=f"account:{a.id}", label=a.email)
+        for a in session.scalars(
+            select(Account)
+            .where(Account.person_id == person_id, Account.is_active.is_(True))
+            .order_by(Account.id)
+        )
+    ]
+
+
 def create_tasks(session: Session, *, unit: Unit) -> dict[str, int]:
-    """Create the JML tasks of person versions that have none yet (idempotent)."""
+    """Create the JML tasks of person versions that have none yet (idempotent), then
+    :func:`refresh_tasks`."""
     versions = list(
         session.scalars(
             select(PersonVersion)
@@ -86,7 +219,7 @@ def create_tasks(session: Session, *, unit: Unit) -> dict[str, int]:
         by_person.setdefault(v.person_id, []).append(v)
     made = {"joiner": 0, "mover": 0, "leaver": 0}
     for person_versions in by_person.values():
-        for kind, v, reason in _transitions(person_versions, first_load):
+        for kind, v, prev, reason in _transitions(person_versions, first_load):
             if (v.id, kind) in done:
                 continue
             task = JmlTask(
@@ -98,16 +231,80 @@ def create_tasks(session: Session, *, unit: Unit) -> dict[str, int]:
                 known_on=v.known_from,
                 reason=reason,
             )
-            if kind != "joiner":
-                day = max(v.valid_from, v.known_from)
+            day = max(v.valid_from, v.known_from)
+            if kind == "joiner":
+                task.actions.extend(_joiner_steps(session, unit, v))
+            elif kind == "mover":
+                assert prev is not None
+                for g in _mover_grants(session, v, prev, day):
+                    task.steps.append(JmlGrantStep(unit_id=unit.id, grant_id=g.id))
+            else:
                 for g in person_grants_in_force(session, person_id=v.person_id, day=day):
                     task.steps.append(JmlGrantStep(unit_id=unit.id, grant_id=g.id))
-            if kind == "joiner" or not task.steps:
+                task.actions.extend(_leaver_accounts(session, unit, v.person_id))
+            if not task.steps and not task.actions:
                 task.status, task.completed_at = "done", utcnow()
             session.add(task)
             made[kind] += 1
     session.flush()
+    refresh_tasks(session, unit=unit)
     return made
+
+
+def _step_done_by_records(session: Session, task: JmlTask, step: JmlStep) -> bool:
+    from keyguard.records.duties.models import ResponsibilityStatement
+    from keyguard.records.education.models import TrainingAssignment
+
+    pid = task.person_id
+    if step.kind == "training":
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(TrainingAssignment)
+                .where(TrainingAssignment.person_id == pid)
+            )
+            or 0
+        ) > 0
+    if step.kind == "statement":
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(ResponsibilityStatement)
+                .where(ResponsibilityStatement.person_id == pid)
+            )
+            or 0
+        ) > 0
+    if step.kind == "request_grant":
+        mine = session.scalars(
+            select(Grant).where(Grant.grantee_person_id == pid, Grant.status.in_(REQUESTED))
+        )
+        return any(_scope_key(g) == step.subject for g in mine)
+    if step.kind == "account":
+        account = session.get(Account, int(step.subject.partition(":")[2]))
+        return account is None or not account.is_active
+    return False
+
+
+def _close_if_complete(task: JmlTask) -> None:
+    if all(s.action is not None for s in task.steps) and all(
+        a.outcome is not None for a in task.actions
+    ):
+        task.status, task.completed_at = "done", task.completed_at or utcnow()
+
+
+def refresh_tasks(session: Session, *, unit: Unit) -> int:
+    """Mark the open steps the records show done (training assigned, statement signed,
+    access requested, account disabled) and close complete tasks; returns steps marked."""
+    marked = 0
+    for task in open_tasks(session, unit=unit):
+        for step in task.actions:
+            if step.outcome is None and _step_done_by_records(session, task, step):
+                step.outcome = "disabled" if step.kind == "account" else "done"
+                step.done_at, step.done_by = utcnow(), "keyguard (from the records)"
+                marked += 1
+        _close_if_complete(task)
+    session.flush()
+    return marked
 
 
 def complete_step(session: Session, *, step_id: int, action: str, note: str = "") -> JmlGrantStep:
@@ -134,17 +331,79 @@ def complete_step(session: Session, *, step_id: int, action: str, note: str = ""
     task = session.get(JmlTask, step.task_id)
     assert task is not None
     session.flush()
-    if all(s.action is not None for s in task.steps):
-        task.status, task.completed_at = "done", utcnow()
+    _close_if_complete(task)
     session.flush()
     return step
+
+
+#: What may be done by hand with each kind of step.
+STEP_ACTIONS = {
+    "training": ("enrol", "not_needed"),
+    "statement": ("not_needed",),
+    "request_grant": ("not_needed",),
+    "account": ("disable", "keep"),
+}
+
+
+def complete_action(
+    session: Session, *, step_id: int, action: str, note: str = "", by: Account | None = None
+) -> JmlStep:
+    """Act on a joiner or leaver step: ``enrol`` (training: enrol in the active campaigns
+    aimed at the person), ``disable`` (account), ``not_needed`` / ``keep`` (with a reason).
+    Statement and access steps are otherwise done by the person signing or requesting."""
+    from keyguard.identity.service import set_active
+    from keyguard.records.education.campaigns import enrol, list_campaigns
+
+    step = session.get(JmlStep, step_id)
+    if step is None:
+        raise NotFound(f"no JML step {step_id}")
+    if step.outcome is not None:
+        raise RuleViolation("this step is already done")
+    if action not in STEP_ACTIONS.get(step.kind, ()):
+        allowed = " or ".join(STEP_ACTIONS.get(step.kind, ()))
+        raise RuleViolation(f"a {step.kind} step is done by: {allowed or 'the records'}")
+    task = session.get(JmlTask, step.task_id)
+    assert task is not None
+    unit = session.get(Unit, task.unit_id)
+    assert unit is not None
+    actor = audit.current_actor().name
+    if action in ("not_needed", "keep"):
+        if not note.strip():
+            raise RuleViolation("say why")
+        step.outcome = "not_needed" if action == "not_needed" else "kept"
+    elif action == "enrol":
+        today = local_today(unit)
+        for campaign in list_campaigns(session, unit_id=unit.id):
+            enrol(session, campaign, today)
+        if not _step_done_by_records(session, task, step):
+            raise RuleViolation(
+                "no active campaign is aimed at this person: start a campaign for new staff "
+                "or assign a course"
+            )
+        step.outcome = "done"
+    else:  # disable
+        account = session.get(Account, int(step.subject.partition(":")[2]))
+        if account is not None and account.is_active:
+            if by is None:
+                raise PermissionDenied("disabling an account needs the acting account")
+            set_active(session, account=account, by=by, active=False)
+        step.outcome = "disabled"
+    step.done_at, step.done_by, step.note = utcnow(), actor, note.strip()
+    session.flush()
+    _close_if_complete(task)
+    session.flush()
+    return step
+
+
+def step_label(kind: str) -> str:
+    return JML_STEP_KINDS.get(kind, kind)
 
 
 def open_tasks(session: Session, *, unit: Unit) -> list[JmlTask]:
     return list(
         session.scalars(
             select(JmlTask)
-            .options(selectinload(JmlTask.steps))
+            .options(selectinload(JmlTask.steps), selectinload(JmlTask.actions))
             .where(JmlTask.unit_id == unit.id, JmlTask.status == "open")
             .order_by(JmlTask.effective_on, JmlTask.id)
         )

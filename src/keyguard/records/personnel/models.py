@@ -24,6 +24,13 @@ REPORT_OUTCOMES = {
     "referred": "Referred for investigation",
 }
 JML_KINDS = ("joiner", "mover", "leaver")
+#: Steps of a JML task other than a grant revocation, and what ends each.
+JML_STEP_KINDS = {
+    "training": "Enrol in the training for new staff",
+    "statement": "Sign the responsibility statement of the position",
+    "request_grant": "Request the access the position needs",
+    "account": "Disable the keyguard account",
+}
 
 
 class Clearance(UnitScoped, Temporal, TimestampMixin, Base):
@@ -95,6 +102,9 @@ class JmlTask(UnitScoped, TimestampMixin, Base):
     steps: Mapped[list[JmlGrantStep]] = relationship(
         back_populates="task", cascade="all, delete-orphan", order_by="JmlGrantStep.id"
     )
+    actions: Mapped[list[JmlStep]] = relationship(
+        back_populates="task", cascade="all, delete-orphan", order_by="JmlStep.id"
+    )
 
 
 class JmlGrantStep(UnitScoped, Base):
@@ -114,3 +124,26 @@ class JmlGrantStep(UnitScoped, Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
     task: Mapped[JmlTask] = relationship(back_populates="steps")
+
+
+class JmlStep(UnitScoped, Base):
+    """One step of a JML task that is not a grant revocation: a joiner's training enrolment,
+    responsibility statement and access requests; a leaver's keyguard accounts. ``subject``
+    names what it is about (``account:<id>``, ``item:<id>``, ``compartment:<name>``,
+    ``level:<name>``, or ``person`` for training and statement); ``outcome`` is set when
+    done (``done``, ``disabled``, ``not_needed`` or ``kept`` with a note)."""
+
+    __tablename__ = "jml_step"
+    __table_args__ = (UniqueConstraint("task_id", "kind", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("jml_task.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(300))
+    label: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    done_by: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    task: Mapped[JmlTask] = relationship(back_populates="actions")

@@ -11,12 +11,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from keyguard import audit
-from keyguard.errors import KeyguardError
+from keyguard.errors import KeyguardError, NotFound
 from keyguard.identity.permissions import Principal
 from keyguard.records.org.models import Person
 from keyguard.records.personnel import jml
 from keyguard.records.personnel import service as svc
-from keyguard.records.personnel.models import Clearance, ReportableEvent
+from keyguard.records.personnel.models import (
+    Clearance,
+    JmlGrantStep,
+    JmlStep,
+    JmlTask,
+    ReportableEvent,
+)
 from keyguard.records.register.common import local_today, person_by_staff_id
 from keyguard.records.register.models import Grant
 from keyguard.web.deps import ActiveUnit, CurrentAccount, DbSession, notice, render, require
@@ -172,6 +178,7 @@ def jml_page(
     db: DbSession,
     unit: ActiveUnit,
     principal: Annotated[Principal, require("personnel.view")],
+    error: str = "",
 ) -> HTMLResponse:
     u = unit_row(db, unit_id)
     tasks = jml.open_tasks(db, unit=u)
@@ -184,21 +191,78 @@ def jml_page(
         rows = grant_rows(db, principal, u, [grants[s.grant_id] for s in t.steps])
         for row, step in zip(rows, t.steps, strict=True):
             row.update(step_id=step.id, action=step.action)
-        out.append({"task": t, "who": person_label(db, principal, u, t.person_id), "grants": rows})
+        actions = [{"step": a, "allowed": jml.STEP_ACTIONS.get(a.kind, ())} for a in t.actions]
+        out.append(
+            {
+                "task": t,
+                "who": person_label(db, principal, u, t.person_id),
+                "grants": rows,
+                "actions": actions,
+            }
+        )
+    done = list(
+        db.scalars(
+            select(JmlTask)
+            .where(JmlTask.unit_id == unit_id, JmlTask.status == "done")
+            .order_by(JmlTask.completed_at.desc(), JmlTask.id.desc())
+            .limit(20)
+        )
+    )
     audit.record(db, "view", "jml_task", None, {"shown": len(out)}, unit_id=unit_id)
-    return render(request, "personnel/jml.html", {"tasks": out})
+    return render(
+        request,
+        "personnel/jml.html",
+        {
+            "tasks": out,
+            "done": [{"task": t, "who": person_label(db, principal, u, t.person_id)} for t in done],
+            "error": error,
+        },
+    )
 
 
 @router.post("/units/{unit_id}/personnel/jml/steps/{step_id}")
 def jml_step(
+    request: Request,
     unit_id: int,
     step_id: int,
     db: DbSession,
+    unit: ActiveUnit,
     principal: Annotated[Principal, require("personnel.manage")],
     action: Annotated[str, Form()],
     note: Annotated[str, Form()] = "",
 ) -> Response:
-    jml.complete_step(db, step_id=step_id, action=action, note=note)
+    step = db.get(JmlGrantStep, step_id)
+    if step is None or step.unit_id != unit_id:
+        raise NotFound(f"no JML step {step_id}")
+    try:
+        with db.begin_nested():
+            jml.complete_step(db, step_id=step_id, action=action, note=note)
+    except KeyguardError as exc:
+        return jml_page(request, unit_id, db, unit, principal, error=str(exc))
+    return RedirectResponse(f"/units/{unit_id}/personnel/jml?notice={STEP_DONE}", 303)
+
+
+@router.post("/units/{unit_id}/personnel/jml/actions/{step_id}")
+def jml_action(
+    request: Request,
+    unit_id: int,
+    step_id: int,
+    db: DbSession,
+    unit: ActiveUnit,
+    account: CurrentAccount,
+    principal: Annotated[Principal, require("personnel.manage")],
+    action: Annotated[str, Form()],
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    """Enrol a joiner, disable a leaver's account, or mark a step not needed (with why)."""
+    step = db.get(JmlStep, step_id)
+    if step is None or step.unit_id != unit_id:
+        raise NotFound(f"no JML step {step_id}")
+    try:
+        with db.begin_nested():
+            jml.complete_action(db, step_id=step_id, action=action, note=note, by=account)
+    except KeyguardError as exc:
+        return jml_page(request, unit_id, db, unit, principal, error=str(exc))
     return RedirectResponse(f"/units/{unit_id}/personnel/jml?notice={STEP_DONE}", 303)
 
 
