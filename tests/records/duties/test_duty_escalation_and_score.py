@@ -97,7 +97,7 @@ def test_score_counts_only_evidence(session: Session, org, now) -> None:
     empty = unit_score(session, unit=org.unit, day=dt.date(2026, 3, 2))
     assert empty.score == 0
     assert "no evidence" in empty.formula
-    assert "access reviews" in empty.formula  # absent terms are named
+    assert "access reviews" in empty.formula  # terms with nothing owed yet are named
     _setup(session, org)
     day = dt.date(2026, 3, 2)
     before = unit_score(session, unit=org.unit, day=day)

@@ -26,10 +26,15 @@ from keyguard.records.duties.models import ComplianceSnapshot
 from keyguard.records.duties.settings import local_today
 from keyguard.records.org.models import OrgNode, Person, Unit
 
-#: Terms the design asks for that other domains provide; named in the formula while absent.
+#: Every term the design asks for; one whose domain registers no source (e.g. a plugin
+#: removed it) is named in the formula as absent. docs/compliance-score.md lists them.
 EXPECTED_SOURCES = {
+    "statements": "responsibility statements signed (duties)",
+    "attestations": "duty attestations given (duties)",
+    "training": "training items completed (education)",
     "access_reviews": "access reviews done (register and grants)",
     "findings": "loophole findings closed (controls)",
+    "rectification": "rectification actions done (cases)",
 }
 
 
