@@ -223,6 +223,7 @@ def test_day_events_are_paged(
     assert pages == 3 and len(seen) == len(set(seen)) == 9
 
 
+@pytest.mark.pg
 def test_every_timeline_look_is_audited(
     loaded: World, signed_in: Callable[..., TestClient], engine: Engine
 ) -> None:
