@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keyguard.errors import RuleViolation
-from keyguard.library.content import builtin_frameworks
+from keyguard.library.content import builtin_frameworks, load_framework
 from keyguard.records.duties import service
 from keyguard.records.duties.assign import position_levels
 from keyguard.records.duties.models import DutyAssignment, FrameworkObject
@@ -114,7 +114,8 @@ def test_sign_statement_stores_text_hash_and_versions(session: Session, org) -> 
     )
     assert row.text == mine.statement_text and row.text_sha256 == sha256_text(row.text)
     assert len(row.framework_versions) == len(builtin_frameworks())
-    assert set(row.framework_versions.values()) == {1}
+    shipped = {d.urn: d.version for d in map(load_framework, builtin_frameworks())}
+    assert row.framework_versions == shipped  # the version each text was signed against
     with pytest.raises(RuleViolation, match="already signed"):
         service.sign_statement(
             session,
