@@ -132,6 +132,11 @@ def run_ingest(folder: Path, home: Path) -> dict[str, float]:
     prepare_home(home)
     migrate()
     mark_home(home)
+    from keyguard.records.org import service as org
+
+    with session_scope() as session:  # the data starts in 2010: keep every day of it
+        unit = org.create_unit(session, code="bench", name="bench", timezone="UTC")
+        unit.settings = {"retention": {"raw_events": 100 * 366}}
     began = time.perf_counter()
     with session_scope() as session:
         result = ingest_cert(session, folder=folder, unit_code="bench", timezone="UTC")

@@ -9,6 +9,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -22,12 +24,23 @@ from keyguard.cases.hooks import keyguard_jobs
 from keyguard.cases.models import Case, CaseEvent, CaseSubject
 from keyguard.db.session import sessionmaker_for
 from keyguard.errors import ConfigError
-from keyguard.events.store import EventStore
+from keyguard.events.store import REJECT_SCHEMA, EventStore
+from keyguard.ingest.service import get_run
 from keyguard.privacy.retention import cutoff
 from keyguard.records.org.models import Unit
 from keyguard.scheduler.service import tick
 
-from .support import DAYS, OLD_DAY, Prepared, as_account, cert_rows, ingest, make_alert, write_cert
+from .support import (
+    DAYS,
+    NOW,
+    OLD_DAY,
+    Prepared,
+    as_account,
+    cert_rows,
+    ingest,
+    make_alert,
+    write_cert,
+)
 
 pytestmark = pytest.mark.pg
 
@@ -61,24 +74,38 @@ def test_raw_events_minimum_is_checked_when_settings_load(session: Session, p: P
 
 
 def test_old_export_reingested_after_a_purge_stays_out(
-    session: Session, p: Prepared, tmp_path: Path, home: Path
+    session: Session, p: Prepared, tmp_path: Path, home: Path, now: Callable[[str], None]
 ) -> None:
     store = EventStore(home)
     old = write_cert(tmp_path / "old-export", cert_rows("A001", [OLD_DAY], tag="O"))
-    first = ingest(session, old)  # before any cut-off: the old day is stored
+    now("2024-06-03T09:00:00")  # back then the old day was within retention
+    first = ingest(session, old)
     assert first.totals["accepted"] == 3 and OLD_DAY in store.days("unit-a")
+    bad = store.rejects_dir("unit-a") / "20240603T090000Z-0000aaaa.parquet"
+    bad.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(
+        pa.Table.from_pylist(
+            [{"unit": "unit-a", "ingest_run": bad.stem, "line": 9, "reason": "bad date"}],
+            schema=REJECT_SCHEMA,
+        ),
+        bad,
+    )  # the rejected rows of that run
+    now(NOW)
     unit = p.unit(session)
     with actor_scope(Actor(name="job:retention.purge")):
         counts = retention.purge_unit(session, unit=unit)
     session.commit()
-    assert counts["event_days"] == 1 and counts["events"] == 3
+    assert counts["event_days"] == 1 and counts["events"] == 3 and counts["reject_files"] == 1
     assert store.days("unit-a") == DAYS
+    assert not bad.exists()
+    assert not list(store.unit_dir("unit-a").glob(".purge-*"))
     entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "retention_purge")).one()
     assert json.loads(entry.details)["events"] == 3
     keep_from = retention.ingest_keep_from(p.unit(session))
     assert keep_from == cutoff(retention.policy_for(unit), "raw_events", dt.date(2026, 11, 20))
-    again = ingest(session, old, keep_from=keep_from)
+    again = ingest(session, old)  # no keep_from: the ingest applies the cut-off itself
     assert again.totals["outside_retention"] == 3 and again.totals["accepted"] == 0
+    assert get_run(session, again.run_uid).keep_from == keep_from
     assert store.days("unit-a") == DAYS
     assert not any(d < keep_from for d in store.days("unit-a"))
 

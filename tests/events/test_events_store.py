@@ -106,3 +106,46 @@ def test_schema_documents_every_field() -> None:
     assert (
         duckdb_type(EVENT_SCHEMA.field("attachments").type) == "STRUCT(name VARCHAR, size BIGINT)[]"
     )
+
+
+def test_drop_days_is_atomic_per_day_and_safe_to_run_again(tmp_path: Path) -> None:
+    store = EventStore(tmp_path)
+    d1, d2, d3 = dt.date(2010, 1, 4), dt.date(2010, 1, 5), dt.date(2010, 1, 6)
+    for day, n in ((d1, 2), (d2, 1), (d3, 3)):
+        put(store, [event(f"e{day.day}-{i}", day) for i in range(n)])
+    # a drop killed between the rename and the delete leaves a folder readers never see
+    left = store.unit_dir("u1") / ".purge-day=2009-12-31-dead"
+    left.mkdir()
+    (left / "part-r0-0.parquet").write_bytes(b"x")
+    assert store.drop_days("u1", [d1, d2, dt.date(2001, 1, 1)]) == (2, 3)
+    assert store.days("u1") == [d3] and store.count("u1") == 3
+    assert not left.exists()
+    assert not list(store.unit_dir("u1").glob(".purge-*"))
+    assert store.drop_days("u1", [d1, d2]) == (0, 0)  # again: nothing left to drop
+    con = duckdb.connect()
+    store.duckdb_view(con, "u1")
+    assert con.sql("SELECT count(*) FROM events").fetchall() == [(3,)]
+
+
+def test_rejects_of_old_runs_are_dropped(tmp_path: Path) -> None:
+    import os
+
+    from keyguard.events.store import REJECT_SCHEMA
+
+    store = EventStore(tmp_path)
+    folder = store.rejects_dir("u1")
+    folder.mkdir(parents=True)
+    row = {"unit": "u1", "source_file": "logon.csv", "line": 3, "reason": "bad", "raw": "x"}
+    for run in ("20091230T101010Z-aa", "20100110T101010Z-bb", "hand-made"):
+        table = pa.Table.from_pylist([{**row, "ingest_run": run}], schema=REJECT_SCHEMA)
+        pq.write_table(table, folder / f"{run}.parquet")
+    old = dt.datetime(2009, 6, 1, tzinfo=dt.UTC).timestamp()
+    os.utime(folder / "hand-made.parquet", (old, old))  # no run id: its file time counts
+    cut = dt.date(2010, 1, 1)
+    assert [p.name for p in store.reject_files_before("u1", cut)] == [
+        "20091230T101010Z-aa.parquet",
+        "hand-made.parquet",
+    ]
+    assert store.drop_rejects_before("u1", cut) == (2, 2)
+    assert store.rejects("u1")["ingest_run"].to_pylist() == ["20100110T101010Z-bb"]
+    assert store.drop_rejects_before("u1", cut) == (0, 0)

@@ -1,7 +1,7 @@
 """Retention in force: the unit's policy checked against what detection needs, the ingest
-cut-off, the purges (event days, alerts, dismissed alerts, closed cases not on legal hold,
-the audit log by sealing) and the daily job that runs them. Every purge is audited with
-its counts.
+cut-off, the purges (event days and the rejected rows of old runs, alerts, dismissed
+alerts, closed cases not on legal hold, the audit log by sealing) and the daily job that
+runs them. Every purge is audited with its counts.
 
 The minimum for raw events is the longest detector window (the policies' look-back) plus
 the baseline period (the longest history window of the analytics settings); see
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,7 +101,9 @@ def ingest_keep_from(
     unit: Unit, today: dt.date | None = None, home: Path | None = None
 ) -> dt.date | None:
     """The first local day an ingest may store for this unit (older rows are counted as
-    "outside retention"): the raw-event cut-off of its policy."""
+    "outside retention"): the raw-event cut-off of its policy (checked against the
+    detectors' minimum). Every ingest applies this cut-off itself
+    (:func:`keyguard.ingest.service.retention_keep_from`)."""
     return cutoff(policy_for(unit, home), "raw_events", today or local_day(unit))
 
 
@@ -116,12 +117,8 @@ def _event_days(store: EventStore, unit: Unit, before: dt.date) -> tuple[list[dt
 
 
 def _drop_event_days(store: EventStore, unit: Unit, days: list[dt.date]) -> None:
-    """Remove whole day partitions (each moved aside atomically first, then deleted)."""
-    for d in days:
-        folder = store.day_dir(unit.code, d)
-        trash = folder.with_name(f".purge-{folder.name}")
-        folder.replace(trash)
-        shutil.rmtree(trash)
+    """Remove whole day partitions (the event store's atomic, re-runnable drop)."""
+    store.drop_days(unit.code, days)
 
 
 def _held_alert_ids(session: Session, unit: Unit) -> set[str]:
@@ -225,7 +222,8 @@ def purge_unit(
     counts: dict[str, Any] = {"unit": unit.code, "today": today.isoformat()}
     raw_before = cutoff(policy, "raw_events", today)
     days, events = _event_days(store, unit, raw_before) if raw_before else ([], 0)
-    counts.update(event_days=len(days), events=events)
+    old_rejects = store.reject_files_before(unit.code, raw_before) if raw_before else []
+    counts.update(event_days=len(days), events=events, reject_files=len(old_rejects))
     session.info["audit_summary"] = {
         "action": "retention_purge_rows",
         "source": f"retention {unit.code}",
@@ -244,6 +242,8 @@ def purge_unit(
     audit.record(session, "retention_purge", "unit", unit.id, counts, unit_id=unit.id)
     # Files last: a failure above rolls the records back before anything is deleted.
     _drop_event_days(store, unit, days)
+    if raw_before is not None:  # rejected rows go with the raw events of their time
+        store.drop_rejects_before(unit.code, raw_before)
     for path in stale_files:
         path.unlink(missing_ok=True)
     return counts

@@ -18,10 +18,13 @@ DuckDB note: ``time_utc`` is a ``TIMESTAMPTZ``; fetching it with ``fetchall()`` 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import re
+import secrets
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,8 @@ PART_GLOB = "part-*.parquet"
 DECOYS_FILE = "decoys.parquet"
 _DAY_DIR = re.compile(r"^day=(\d{4}-\d{2}-\d{2})$")
 _UNIT_DIR = re.compile(r"^unit=([A-Za-z0-9_-]+)$")
+_RUN_STAMP = re.compile(r"^(\d{8})T\d{6}Z-")
+PURGE_PREFIX = ".purge-"
 
 DECOY_SCHEMA = pa.schema(
     [
@@ -226,6 +231,59 @@ class EventStore:
             if table.num_rows:
                 return table.to_pylist()[0]
         raise NotFound(f"no event {event_id!r} in unit {unit!r}")
+
+    # -- dropping (retention) -------------------------------------------------------------
+    def drop_days(self, unit: str, days: list[dt.date] | set[dt.date]) -> tuple[int, int]:
+        """Remove whole local days of ``unit``: each day folder is first renamed aside in
+        one atomic step (readers glob ``day=*``, so it vanishes at once), then deleted.
+        Days without events are skipped and leftovers of an interrupted drop are finished,
+        so it is safe to run again. Returns (days dropped, events they held). The caller
+        holds the home's job lock (no ingest runs meanwhile)."""
+        base = self.unit_dir(unit)
+        self._finish_drops(base)
+        n_days = n_events = 0
+        for day in sorted(set(days)):
+            folder = self.day_dir(unit, day)
+            if not folder.is_dir():
+                continue
+            n_events += sum(pq.ParquetFile(f).metadata.num_rows for f in folder.glob(PART_GLOB))
+            trash = base / f"{PURGE_PREFIX}{folder.name}-{secrets.token_hex(4)}"
+            folder.replace(trash)
+            fsync_dir(base)
+            shutil.rmtree(trash)
+            n_days += 1
+        return n_days, n_events
+
+    @staticmethod
+    def _finish_drops(folder: Path) -> None:
+        if folder.is_dir():
+            for left in folder.glob(f"{PURGE_PREFIX}*"):
+                shutil.rmtree(left, ignore_errors=True)
+
+    def reject_files_before(self, unit: str, day: dt.date) -> list[Path]:
+        """Rejects files of ingest runs that started before UTC day ``day`` (from the run id,
+        ``YYYYMMDDTHHMMSSZ-…``; the file's modification time when the name is not one)."""
+        out = []
+        for path in sorted(self.rejects_dir(unit).glob("*.parquet")):
+            m = _RUN_STAMP.match(path.name)
+            if m:
+                started = dt.datetime.strptime(m.group(1), "%Y%m%d").date()
+            else:
+                started = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).date()
+            if started < day:
+                out.append(path)
+        return out
+
+    def drop_rejects_before(self, unit: str, day: dt.date) -> tuple[int, int]:
+        """Delete the rejected rows of runs older than ``day`` (see
+        :meth:`reject_files_before`); returns (files, rows). Safe to run again."""
+        files = self.reject_files_before(unit, day)
+        rows = 0
+        for path in files:
+            with contextlib.suppress(OSError, pa.ArrowInvalid):  # a damaged one goes too
+                rows += pq.ParquetFile(path).metadata.num_rows
+            path.unlink(missing_ok=True)
+        return len(files), rows
 
     # -- decoys ---------------------------------------------------------------------------
     def decoys_path(self, unit: str) -> Path:

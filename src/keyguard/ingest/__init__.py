@@ -5,7 +5,7 @@ and commit day partitions atomically and idempotently. Every run is recorded in 
 records DB (``ingest_run``, ``ingest_file``) and in the audit chain.
 
 Entry points: :mod:`keyguard.ingest.service` (``ingest_cert``, ``ingest_mapped``).
-May import ``keyguard.records``, ``keyguard.events``, ``keyguard.library``,
+May import ``keyguard.records``, ``keyguard.events``, ``keyguard.library``, ``keyguard.privacy``,
 ``keyguard.scheduler``, ``keyguard.audit``, ``keyguard.db``, ``keyguard.config`` and
 ``keyguard.errors``.
 """

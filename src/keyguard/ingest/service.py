@@ -13,6 +13,7 @@ import datetime as dt
 import re
 import secrets
 import shutil
+import zoneinfo
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from keyguard.ingest.context import (
 )
 from keyguard.ingest.models import IngestFile, IngestRun
 from keyguard.ingest.registry import get_adapter
+from keyguard.privacy.retention import cutoff, load_retention
 from keyguard.records.org.models import Person, Unit
 from keyguard.scheduler.lock import job_lock
 
@@ -159,6 +161,28 @@ def url_rules(session: Session, unit: Unit, patterns: UrlPatterns | None) -> Url
     )
 
 
+# -- retention ---------------------------------------------------------------------------
+def local_today(unit: Unit, now: dt.datetime | None = None) -> dt.date:
+    """The unit's local day at ``now`` (default: the clock, ``KEYGUARD_NOW`` honoured)."""
+    return (now or utcnow()).astimezone(zoneinfo.ZoneInfo(unit.timezone)).date()
+
+
+def retention_keep_from(unit: Unit, today: dt.date | None = None) -> dt.date:
+    """The first local day the unit's retention policy lets an ingest store (the purge job
+    drops older days; an ingest must not bring them back). Unit settings without a
+    policy get the policy's defaults."""
+    policy = load_retention(unit.settings, source=f"unit {unit.code}")
+    day = cutoff(policy, "raw_events", today or local_today(unit))
+    assert day is not None  # raw events always have a retention period
+    return day
+
+
+def effective_keep_from(unit: Unit, keep_from: dt.date | None) -> dt.date:
+    """The later of the retention cut-off and the caller's ``keep_from``."""
+    floor = retention_keep_from(unit)
+    return max(floor, keep_from) if keep_from is not None else floor
+
+
 # -- runs --------------------------------------------------------------------------------
 def new_run_uid() -> str:
     return f"{utcnow():%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
@@ -208,13 +232,21 @@ def execute(
     home: Path | None = None,
     id_prefix: str = "",
 ) -> IngestResult:
-    """Run an ingest of ``plan()`` for ``unit`` under the job lock (see module docstring)."""
+    """Run an ingest of ``plan()`` for ``unit`` under the job lock (see module docstring).
+
+    Rows of local days before the unit's raw-event retention cut-off (or before
+    ``keep_from``, whichever is later) are counted as outside retention and not stored;
+    the run records that effective ``keep_from``."""
     home = home or get_settings().home
     store = EventStore(home)
     store.check_schema()
     tz.zone(source_tz)
+    asked_from = keep_from
+    keep_from = effective_keep_from(unit, keep_from)  # a bad policy fails before the lock
     with job_lock(f"ingest {source}", home):
         files, notes = plan()  # checks the input before anything is recorded
+        if asked_from is None or keep_from > asked_from:
+            notes = [*notes, f"retention: local days before {keep_from} are not stored"]
         _clean_stale(session, home, unit)
         run = IngestRun(
             uid=new_run_uid(),
