@@ -142,7 +142,7 @@ def test_confirmed_case_boosts_from_its_decision_day(env: tuple[Path, Engine, Or
         s.commit()
         run = detect(s, org.unit, home=home)
         s.commit()
-        assert run.mode == "recompute"  # a new records fact known by the last day
+        assert run.mode == "rescore"  # only the booster changed: risk from the cached hits
         after = {
             r.day: (r.boost, r.score)
             for r in s.scalars(select(RiskDay).where(RiskDay.user_key == top.user_key))

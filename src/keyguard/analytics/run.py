@@ -39,7 +39,7 @@ from keyguard.policies.model import Policy
 from keyguard.privacy.retention import cutoff, load_retention
 from keyguard.records.org.models import Unit
 
-VERSION = 4  # the pipeline's meaning; a change recomputes everything
+VERSION = 5  # the pipeline's meaning; a change recomputes everything
 CHUNK_DAYS = 64
 
 Progress = Callable[[str, int, int], None]
@@ -154,9 +154,14 @@ def _purged_alerts_rule(session: Session, unit: Unit, run_id: int) -> Callable[[
     return purged
 
 
-def _records_fp(inputs: Inputs, confirmed: dict[str, int], last_no: int) -> str:
-    parts = {name: restricted(t, last_no) for name, t in sorted(inputs.tables.items())}
-    parts["confirmed"] = sorted((k, v) for k, v in confirmed.items() if v <= last_no)
+#: Settings that only change risk and alert scores: a change re-scores from the cache.
+SCORE_KEYS = ("risk", "alerts")
+
+
+def _records_fp(inputs: Inputs, last_no: int) -> str:
+    parts: dict[str, Any] = {
+        name: restricted(t, last_no) for name, t in sorted(inputs.tables.items())
+    }
     parts["calendar"] = [inputs.work_days, inputs.work_start, inputs.work_end, inputs.levels]
     return fingerprint(parts)
 
@@ -230,8 +235,11 @@ def _plan(
     fp_b: str,
     rec_fp: Callable[[int], str],
     full: bool,
+    fp_s: str = "",
 ) -> tuple[str, list[int], int | None]:
-    """(mode, days needing stage A, first day of stage B onwards or None)."""
+    """(mode, days needing stage A, first day of stage B onwards or None). Mode ``rescore``:
+    nothing but the risk settings or the confirmed cases changed, so only risk and alerts
+    are computed again, from the cached hits."""
     all_days = sorted(days)
     if full or manifest.get("version") != VERSION or manifest.get("fp_a") != fp_a:
         return "full", all_days, all_days[0]
@@ -247,7 +255,7 @@ def _plan(
         return "recompute", changed, all_days[0]
     starts = changed + removed
     if not starts:
-        return "none", [], None
+        return ("none" if manifest.get("fp_s") == fp_s else "rescore"), [], None
     return "incremental", changed, min(starts)
 
 
@@ -278,10 +286,20 @@ def detect(
     cache = Cache(home, unit_code)
     manifest = cache.manifest()
     fp_a = fingerprint([VERSION, sorted(inputs.table("competitors").column(0).to_pylist())])
-    fp_b = fingerprint([VERSION, cfg, [(p.id, p.version, p.sha256) for p in policies]])
-    mode, a_days, lo = _plan(
-        manifest, days, fp_a, fp_b, lambda last: _records_fp(inputs, confirmed, last), full
+    fp_b = fingerprint(
+        [
+            VERSION,
+            {k: v for k, v in cfg.items() if k not in SCORE_KEYS},
+            [(p.id, p.version, p.sha256) for p in policies],
+        ]
     )
+    fp_s = fingerprint([VERSION, {k: cfg[k] for k in SCORE_KEYS}, sorted(confirmed.items())])
+    mode, a_days, lo = _plan(
+        manifest, days, fp_a, fp_b, lambda last: _records_fp(inputs, last), full, fp_s
+    )
+    # Risk is recomputed over every day; stored from ``lo`` on, or from the first day when
+    # the scoring itself changed.
+    score_from = lo if manifest.get("fp_s") == fp_s else min(days)
     result = DetectResult(unit=unit_code, mode=mode, notes=list(inputs.notes))
     run = AnalyticsRun(
         unit_id=unit.id,
@@ -330,8 +348,19 @@ def detect(
                 )
                 result.hits += counts.get("hits", 0)
                 step("detect", end - start + 1)
+        if lo is not None or mode == "rescore":
             _score_and_store(
-                session, eng, cache, unit, inputs, cfg, policies, confirmed, lo, run, result
+                session,
+                eng,
+                cache,
+                unit,
+                inputs,
+                cfg,
+                policies,
+                confirmed,
+                min(days) if score_from is None else score_from,
+                run,
+                result,
             )
         manifest.update(
             {
@@ -339,7 +368,8 @@ def detect(
                 "fp_a": fp_a,
                 "fp_b": fp_b,
                 "last_no": hi,
-                "fp_records": _records_fp(inputs, confirmed, hi),
+                "fp_s": fp_s,
+                "fp_records": _records_fp(inputs, hi),
                 "days": {str(d): f for d, f in days.items()},
             }
         )
