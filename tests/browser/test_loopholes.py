@@ -1,5 +1,7 @@
 """In chromium against a real server: the security officer opens the loophole findings,
-opens one finding with its evidence, and gives it an owner and a due date."""
+opens one finding with its evidence, gives it an owner and a due date and adds a
+rectification action about it; an analyst opens a case from the finding (people shown by
+pseudonym only) and finds the case and the action listed on the finding's page."""
 
 from __future__ import annotations
 
@@ -67,7 +69,7 @@ def test_officer_opens_a_finding_and_assigns_owner_and_due_date(
     assert run_axe(officer) == []
 
     due = (dt.date.today() + dt.timedelta(days=20)).isoformat()
-    officer.get_by_label("Owner (staff id)").fill(world.staff_ids["head"])
+    officer.get_by_label("Owner (staff id)", exact=True).fill(world.staff_ids["head"])
     officer.get_by_label("Due date", exact=True).fill(due)
     officer.get_by_label("Note", exact=True).fill("name a custodian")
     officer.get_by_role("button", name="Save owner and due date").click()
@@ -80,3 +82,29 @@ def test_officer_opens_a_finding_and_assigns_owner_and_due_date(
         assert saved is not None and saved.owner_person_id == world.people["head"]
         assert saved.due_on.isoformat() == due and saved.due_assigned
     engine.dispose()
+
+    # a rectification action about the finding, from its page
+    officer.get_by_label("Action", exact=True).fill("Name a custodian for LH-BROWSER-1")
+    officer.get_by_label("Owner (staff id or pseudonym)").fill(world.staff_ids["head"])
+    officer.get_by_label("Deadline").fill(due)
+    officer.get_by_role("button", name="Add the action").click()
+    officer.wait_for_url(f"**/loopholes/{finding_id}?notice=*")
+    actions = officer.locator("#finding-actions tbody").inner_text()
+    assert "Name a custodian for LH-BROWSER-1" in actions and world.names["head"] in actions
+    assert run_axe(officer) == []
+
+    # the analyst opens a case from the finding and sees both, by pseudonym only
+    analyst = open_as("analyst")
+    analyst.goto(f"/units/{unit_id}/loopholes/{finding_id}")
+    assert "Not in a case yet." in analyst.locator("#finding-cases").inner_text()
+    analyst.locator("#open-case-form").get_by_role("button", name="Open a case").click()
+    analyst.wait_for_url(f"**/units/{unit_id}/cases/*?notice=*")
+    case_id = int(analyst.url.split("/cases/")[1].split("?")[0])
+    analyst.goto(f"/units/{unit_id}/loopholes/{finding_id}")
+    assert analyst.locator(f"#finding-cases a[href='/units/{unit_id}/cases/{case_id}']").count()
+    assert analyst.locator("#open-case-form").count() == 0
+    assert "Name a custodian" in analyst.locator("#finding-actions").inner_text()
+    html = analyst.content()
+    leaked = [s for s in world.identities() if s in html]
+    assert not leaked, leaked
+    assert run_axe(analyst) == []

@@ -19,7 +19,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from keyguard.cases import rectification as rect
 from keyguard.cases import service as cases_service
 from keyguard.cases import views as case_views
 from keyguard.cases.models import RectificationAction
@@ -42,6 +41,7 @@ from keyguard.web.deps import (
     require,
 )
 from keyguard.web.i18n import lazy_gettext
+from keyguard.web.routes.rectification import new_action
 
 router = APIRouter(include_in_schema=False)
 
@@ -268,17 +268,6 @@ def action_owner_candidates(db: Session, unit: Unit, f: Finding) -> list[Person]
     return people
 
 
-def owner_of(db: Session, unit: Unit, text: str) -> Person | None:
-    """The person a form names by staff id or by pseudonym (empty: nobody)."""
-    key = text.strip()
-    if not key:
-        return None
-    by_pseudonym = db.scalar(
-        select(Person).where(Person.unit_id == unit.id, Person.pseudonym == key)
-    )
-    return by_pseudonym or person_by_staff_id(db, unit.id, key)
-
-
 @router.get("/units/{unit_id}/loopholes/{finding_id}")
 def finding_page(
     request: Request,
@@ -409,15 +398,12 @@ def add_action(
     """A rectification action about this finding (without a case)."""
 
     def run(unit: Unit, f: Finding) -> None:
-        day = _day(due_on, "deadline")
-        if day is None:
-            raise RuleViolation("give the deadline")
-        rect.create_action(
+        new_action(
             db,
-            unit=unit,
+            unit,
             title=title,
-            owner=owner_of(db, unit, owner),
-            due_on=day,
+            owner=owner,
+            due_on=due_on,
             finding_id=f.id,
             description=description,
         )

@@ -1,6 +1,7 @@
 """Rectification actions: the unit's open list for the security officer (new actions, owner
 and deadline changes, completion with evidence, cancellation) and each owner's own list,
-where they complete their actions with evidence of completion."""
+where they complete their actions with evidence of completion. An owner is named by staff
+id or by pseudonym (analysts know people by pseudonym only)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keyguard.cases import rectification as rect
@@ -140,8 +142,13 @@ def my_actions(
     return mine_page(request, db, principal, _unit(db, info))
 
 
-def _owner(db: Session, unit: Unit, staff_id: str) -> Person | None:
-    return person_by_staff_id(db, unit.id, staff_id.strip()) if staff_id.strip() else None
+def owner_of(db: Session, unit: Unit, text: str) -> Person | None:
+    """The person a form names by staff id or by pseudonym (empty: nobody)."""
+    key = text.strip()
+    if not key:
+        return None
+    found = db.scalar(select(Person).where(Person.unit_id == unit.id, Person.pseudonym == key))
+    return found or person_by_staff_id(db, unit.id, key)
 
 
 def _day(value: str) -> dt.date | None:
@@ -188,21 +195,47 @@ def create(
     finding_id: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
 ) -> Response:
-    def run(unit: Unit) -> None:
-        day = _day(due_on)
-        if day is None:
-            raise RuleViolation("give the deadline")
-        rect.create_action(
+    return _act(
+        request,
+        db,
+        principal,
+        info,
+        lambda unit: new_action(
             db,
-            unit=unit,
+            unit,
             title=title,
-            owner=_owner(db, unit, owner),
-            due_on=day,
+            owner=owner,
+            due_on=due_on,
             finding_id=finding_id.strip() or None,
             description=description,
-        )
+        ),
+    )
 
-    return _act(request, db, principal, info, run)
+
+def new_action(
+    db: Session,
+    unit: Unit,
+    *,
+    title: str,
+    owner: str,
+    due_on: str,
+    finding_id: str | None,
+    description: str,
+) -> RectificationAction:
+    """A new action from a form's text fields (owner by staff id or pseudonym; the
+    deadline is required) — from the rectification list or from a finding's page."""
+    day = _day(due_on)
+    if day is None:
+        raise RuleViolation("give the deadline")
+    return rect.create_action(
+        db,
+        unit=unit,
+        title=title,
+        owner=owner_of(db, unit, owner),
+        due_on=day,
+        finding_id=finding_id,
+        description=description,
+    )
 
 
 @router.post("/units/{unit_id}/rectification/{action_id}/update")
@@ -219,7 +252,7 @@ def update(
     def run(unit: Unit) -> None:
         action = rect.get_action(db, unit=unit, action_id=action_id)
         rect.update_action(
-            db, unit=unit, action=action, owner=_owner(db, unit, owner), due_on=_day(due_on)
+            db, unit=unit, action=action, owner=owner_of(db, unit, owner), due_on=_day(due_on)
         )
 
     return _act(request, db, principal, info, run)
