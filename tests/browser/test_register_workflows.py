@@ -16,7 +16,7 @@ from keyguard.db.engine import make_engine
 from keyguard.db.session import session_scope
 from keyguard.records.org.models import Person, Unit
 from keyguard.records.register.grants import need_to_know
-from keyguard.records.register.models import Grant
+from keyguard.records.register.models import Grant, Item
 from keyguard.records.register.service import create_item
 from web.prepared import World
 
@@ -142,3 +142,52 @@ def test_employee_files_travel_report_officer_reviews(
     analyst = open_as("analyst")  # not the filer and not a reviewer: sees nothing of it
     analyst.goto(href)
     assert "Freedonia" not in analyst.content()
+
+
+def test_import_register_csv_then_record_destruction_with_two_witnesses(
+    open_as: Any, browser_world: tuple[Path, World], tmp_path: Path
+) -> None:
+    """The officer uploads a register CSV (one row refused, named by line and reason), then
+    records the destruction of an imported item: the same witness twice is refused, two
+    different people are recorded."""
+    home, world = browser_world
+    unit_id = world.units["a"]
+    csv = tmp_path / "register-upload.csv"
+    csv.write_text(
+        "reference,title,level,owner_department,location\n"
+        "BR-IMP-1,Archive copy,confidential,Research 研发部,physical:Archive room\n"
+        "BR-IMP-2,Wrong level,cosmic,Research 研发部,\\\\fs09\\x\\*\n",
+        encoding="utf-8",
+    )
+    officer = open_as("security_officer")
+    officer.goto(f"/units/{unit_id}/register")
+    officer.locator("#import-link").click()
+    officer.wait_for_url(f"**/units/{unit_id}/register/import")
+    officer.set_input_files("#f-file", str(csv))
+    officer.get_by_role("button", name="Import", exact=True).click()
+    officer.wait_for_selector("#import-problems")
+    result = officer.locator("#import-problems").inner_text()
+    assert "3" in result and "cosmic" in result
+    assert "register-upload.csv" in officer.locator("#import-result-h").inner_text()
+
+    engine = _db(home)
+    with session_scope(engine) as s:
+        item_id = s.scalar(select(Item.id).where(Item.reference == "BR-IMP-1"))
+    assert item_id is not None
+    officer.goto(f"/units/{unit_id}/register/{item_id}")
+    zhang, arabic = world.people["zhang"], world.people["arabic"]
+    form = officer.locator("#destroy-form")
+    form.locator("#d-w1").select_option(str(zhang))
+    form.locator("#d-w2").select_option(str(zhang))
+    form.locator("#d-method").fill("cross-cut shredder")
+    form.get_by_role("button", name="Record destruction").click()
+    officer.wait_for_load_state()
+    assert "two different people" in officer.locator(".alert").first.inner_text()
+    form = officer.locator("#destroy-form")
+    form.locator("#d-w1").select_option(str(zhang))
+    form.locator("#d-w2").select_option(str(arabic))
+    form.locator("#d-method").fill("cross-cut shredder")
+    form.get_by_role("button", name="Record destruction").click()
+    officer.wait_for_url(f"**/register/{item_id}?notice=*")
+    assert "cross-cut shredder" in officer.locator("#disposals").inner_text()
+    assert officer.locator("#destroy-form").count() == 0  # destroyed: nothing more to record
