@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from keyguard.events import activity as q
+from keyguard.events.schema import CATEGORIES
 from keyguard.events.store import EventStore
 from web.activity_data import DAYS, EXPECTED, EXPECTED_A001, EXPECTED_UNKNOWN, load
 from web.prepared import build_world
@@ -45,7 +46,7 @@ def test_data_days_and_empty_units(store: EventStore) -> None:
 def test_overview_aggregates(store: EventStore) -> None:
     data = q.overview(store, scope())
     assert data["by_category"] == EXPECTED
-    assert data["categories"] == [c for c in q.CATEGORIES if c in EXPECTED]
+    assert data["categories"] == [c for c in CATEGORIES if c in EXPECTED]
     assert data["total"] == sum(EXPECTED.values())
     assert data["unknown"] == {"events": EXPECTED_UNKNOWN, "users": 1}
     assert data["known"] == {"events": data["total"] - EXPECTED_UNKNOWN, "users": 3}
