@@ -254,3 +254,17 @@ def test_the_officer_opens_a_case_and_the_auditor_sees_no_alerts(
     response = auditor.goto(f"/units/{u}/alerts/{detected.collector}")
     assert response is not None and response.status == 403
     assert auditor.locator("#open-case-form").count() == 0
+
+
+def test_risk_list_in_pseudonyms(open_as: Any, detected: Detected) -> None:
+    page = open_as("analyst")
+    page.get_by_role("link", name="Risk", exact=True).click()
+    rows = page.locator("#risk tbody tr")
+    rows.first.wait_for()
+    people = page.eval_on_selector_all(
+        "#risk tbody tr td:first-child", "els => els.map(e => e.textContent.trim())"
+    )
+    assert people and all(p.startswith("P-") for p in people), people
+    assert "Risk list on" in page.locator("#risk caption").inner_text()
+    _no_identity(page.content(), detected)
+    assert not [v["id"] for v in run_axe(page) if v["impact"] in ("serious", "critical")]
