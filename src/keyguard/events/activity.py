@@ -15,9 +15,10 @@ Days are the unit's local days (``local_date``), hours its local hours (``local_
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -78,6 +79,23 @@ def order_categories(found: Sequence[str]) -> list[str]:
     return known + sorted(set(found) - set(known))
 
 
+T = TypeVar("T")
+
+
+def _again_if_files_vanish(fn: Callable[..., T]) -> Callable[..., T]:
+    """Run once more (with a fresh list of files) when a day folder disappeared between
+    listing and reading it (retention drops whole days atomically while pages read)."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> T:
+        try:
+            return fn(*args, **kwargs)
+        except duckdb.IOException:
+            return fn(*args, **kwargs)
+
+    return run
+
+
 def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -127,6 +145,7 @@ class _Query:
         self.close()
 
 
+@_again_if_files_vanish
 def overview(store: EventStore, scope: Scope) -> dict[str, Any]:
     """Volume of the scope: events per local day and category, per local hour and
     category, per category, per source (adapter and ingest run, with the days it covers),
@@ -190,6 +209,7 @@ def overview(store: EventStore, scope: Scope) -> dict[str, Any]:
     return out
 
 
+@_again_if_files_vanish
 def user_totals(store: EventStore, scope: Scope) -> list[dict[str, Any]]:
     """One row per ``source_user`` of the scope: whether it is a known person, its events
     per category and in all, the days it was active, its first and last day, and its
@@ -233,6 +253,7 @@ def user_totals(store: EventStore, scope: Scope) -> list[dict[str, Any]]:
     return sorted(users.values(), key=lambda u: (-u["events"], u["source_user"]))
 
 
+@_again_if_files_vanish
 def day_events(
     store: EventStore, scope: Scope, *, limit: int = 100, offset: int = 0
 ) -> tuple[int, list[dict[str, Any]]]:
@@ -253,6 +274,7 @@ def day_events(
     return total, table.to_pylist()
 
 
+@_again_if_files_vanish
 def distinct_users(store: EventStore, scope: Scope) -> list[str]:
     """Every ``source_user`` spelling of the scope (reads one column)."""
     with _Query(store, scope) as q:
