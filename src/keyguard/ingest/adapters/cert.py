@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -37,33 +38,56 @@ class CertParser:
         self.header_lines = header_lines
         self.name = name
         self._sql: dict[str, str] = {}
+        self._ctx: RunContext | None = None
 
-    def _run(self, ctx: RunContext, fields: str) -> pa.Table:
-        if fields not in self._sql:
-            self._sql[fields] = (
+    def _run(self, ctx: RunContext, con: duckdb.DuckDBPyConnection, fields: str) -> pa.Table:
+        sql = self._sql.get(fields)
+        if sql is None:
+            sql = (
                 decoy_sql(fields)
                 if self.kind == "decoy"
                 else enrich_sql(f"({stage_b_sql(self.layout, fields)})", ctx)
             )
+            self._sql[fields] = sql
         params = {} if self.kind == "decoy" else enrich_params(ctx, self.name)
-        return ctx.con.sql(self._sql[fields], params=params).to_arrow_table()
+        return con.sql(sql, params=params).to_arrow_table()
 
-    def prepare(self, chunk: LineChunk) -> tuple[LineChunk, pa.Table]:
-        return chunk, split_fields(chunk, self.layout, self.header_lines)
+    def bind(self, ctx: RunContext) -> None:
+        """Let :meth:`prepare` do the whole chunk (split and SQL) on helper threads, each
+        with its own DuckDB cursor; :meth:`tables` then hands the results over in order."""
+        self._ctx = ctx
+
+    def prepare(self, chunk: LineChunk) -> tuple[LineChunk, pa.Table, list[pa.Table] | None]:
+        fields = split_fields(chunk, self.layout, self.header_lines)
+        ctx = self._ctx
+        if ctx is None:
+            return chunk, fields, None
+        return chunk, fields, list(self._tables(ctx, ctx.cursor(), chunk, fields))
 
     def tables(
-        self, ctx: RunContext, prepared: tuple[LineChunk, pa.Table], counts: FileCounts
+        self,
+        ctx: RunContext,
+        prepared: tuple[LineChunk, pa.Table, list[pa.Table] | None],
+        counts: FileCounts,
     ) -> Iterator[pa.Table]:
-        chunk, fields = prepared
+        chunk, fields, done = prepared
+        if done is not None:
+            yield from done
+        else:
+            yield from self._tables(ctx, ctx.con, chunk, fields)
+
+    def _tables(
+        self, ctx: RunContext, con: duckdb.DuckDBPyConnection, chunk: LineChunk, fields: pa.Table
+    ) -> Iterator[pa.Table]:
         fallback = pc.fill_null(pc.equal(fields["a_reason"], CSV_FALLBACK), False)
         quoted: list[int] = []
         if pc.any(fallback).as_py():
             quoted = pc.filter(fields["line_no"], fallback).to_pylist()
-        ctx.con.register("kg_fields", fields)
-        yield self._with_raw(self._run(ctx, FAST_ROWS), chunk)
+        con.register("kg_fields", fields)
+        yield self._with_raw(self._run(ctx, con, FAST_ROWS), chunk)
         if quoted:
-            ctx.con.register("kg_csv_rows", self.csv_rows(chunk, quoted))
-            yield self._with_raw(self._run(ctx, "kg_csv_rows"), chunk)
+            con.register("kg_csv_rows", self.csv_rows(chunk, quoted))
+            yield self._with_raw(self._run(ctx, con, "kg_csv_rows"), chunk)
 
     def _with_raw(self, table: pa.Table, chunk: LineChunk) -> pa.Table:
         """Fill ``raw_kept`` of rejected rows with the row minus its content."""
