@@ -166,6 +166,12 @@ def test_people_list_by_pseudonym_without_the_viewer(
         params={**RANGE, "search": zhang[-4:].lower()},
     )
     assert zhang in {r["pseudonym"] for r in found.json()["people"]}
+    url = f"/api/v1/units/{_a(loaded)}/activity/people"
+    unknown = signed_in("analyst").get(url, params={**RANGE, "account": "unknown"}).json()
+    assert [r["pseudonym"] for r in unknown["people"]] == [svc]
+    known = signed_in("analyst").get(url, params={**RANGE, "account": "known"}).json()
+    assert svc not in {r["pseudonym"] for r in known["people"]} and known["count"] == 2
+    assert signed_in("analyst").get(url, params={"account": "maybe"}).status_code == 400
 
 
 def test_person_timeline_day_events_pseudonymised_with_provenance(

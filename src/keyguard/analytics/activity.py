@@ -289,12 +289,16 @@ def people(
     category: str | None = None,
     department: int | str | None = None,
     search: str | None = None,
+    account: str | None = None,
     page: int | str | None = 1,
     home: Path | None = None,
 ) -> dict[str, Any]:
     """The people and unknown accounts active in the range, busiest first, by pseudonym
     (the viewer left out), with their events per category, active days and events outside
-    usual hours; ``search`` matches part of a pseudonym. Paged."""
+    usual hours; ``search`` matches part of a pseudonym, ``account`` is ``known`` (people
+    of the unit) or ``unknown`` (accounts that are no person). Paged."""
+    if account not in (None, "", "known", "unknown"):
+        raise RuleViolation(f"account: {account!r} is not known or unknown")
     check_viewer(principal, unit_id)
     unit = unit_of(db, unit_id)
     home = home or get_settings().home
@@ -338,6 +342,8 @@ def people(
     needle = (search or "").strip().casefold()
     if needle:
         listed = [m for m in listed if needle in m["pseudonym"].casefold()]
+    if account:
+        listed = [m for m in listed if m["known"] == (account == "known")]
     names = {d["id"]: d["name"] for d in departments}
     cats_found = q.order_categories(sorted({c for m in listed for c in m["by_category"]}))
     page_no = _page(page)
@@ -349,6 +355,7 @@ def people(
             "category": ",".join(cats) if cats else "",
             "department": dept_id,
             "search": search or "",
+            "account": account or "",
         },
         "departments": departments,
         "category_choices": q.order_categories(list({*CATEGORIES, *cats_found})),

@@ -49,6 +49,7 @@ def activity_people(
     category: str = "",
     department: str = "",
     search: str = "",
+    account: str = "",
     page: str = "1",
 ) -> dict[str, Any]:
     """People and unknown accounts by pseudonym, busiest first, 50 a page."""
@@ -61,6 +62,7 @@ def activity_people(
         category=category or None,
         department=department or None,
         search=search or None,
+        account=account or None,
         page=page,
     )
 

@@ -89,6 +89,7 @@ def activity_people(
     category: str = "",
     department: str = "",
     search: str = "",
+    account: str = "",
     page: str = "1",
 ) -> HTMLResponse:
     data = activity.people(
@@ -100,6 +101,7 @@ def activity_people(
         category=category or None,
         department=department or None,
         search=search or None,
+        account=account or None,
         page=page,
     )
     template = "activity/_people.html" if is_htmx(request) else "activity/people.html"
