@@ -1,6 +1,6 @@
 """In chromium against a real server: the analyst opens the unit's activity (chart and its
 data table), goes to the people by volume, opens one person's timeline by pseudonym and
-picks a day from the data table (HTMX); axe finds nothing on either page, and no name or
+picks a day from the data table (HTMX); axe finds nothing on any of the pages, and no name or
 staff id of the person shows."""
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ def test_analyst_sees_unit_activity_and_a_persons_day(
 
     page.get_by_role("link", name="People by volume").first.click()
     page.wait_for_url("**/activity/people**")
+    assert run_axe(page) == []
     page.get_by_role("link", name=zhang).click()
     page.wait_for_url(f"**/activity/people/{zhang}**")
     assert zhang in page.locator("h1").inner_text()
