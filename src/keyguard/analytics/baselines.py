@@ -52,11 +52,13 @@ def _matrix(table: pa.Table, ids: list[str]) -> np.ndarray:
     )
 
 
-def own_stats(features: pa.Table, lo: int, hi: int, cfg: dict[str, Any]) -> pa.Table:
+def own_stats(
+    features: pa.Table, lo: int, hi: int, cfg: dict[str, Any], only: set[str] | None = None
+) -> pa.Table:
     """Per person-day in ``lo..hi``: active days and the 10/50/90th percentiles of each
     indicator over the person's previous ``own_window_days`` (the day itself excluded)."""
     w = int(cfg["own_window_days"])
-    ids = baseline_ids()
+    ids = [i for i in baseline_ids() if only is None or i in only]
     users = features.column("user_key").to_numpy(zero_copy_only=False)
     days = features.column("day_no").to_numpy().astype(np.int64)
     _, uidx = np.unique(users, return_inverse=True)
@@ -108,11 +110,15 @@ def _group_keys(features: pa.Table) -> dict[str, np.ndarray]:
     }
 
 
-def peer_stats(features: pa.Table, lo: int, hi: int, cfg: dict[str, Any]) -> pa.Table:
+def peer_stats(
+    features: pa.Table, lo: int, hi: int, cfg: dict[str, Any], only: set[str] | None = None
+) -> pa.Table:
     """Peer statistics; cumulative indicators over the last week only (their values grow
     with the data's age, so an older window would understate the peers)."""
-    regular = _peer_stats(features, lo, hi, int(cfg["peer_window_days"]), cumulative=False)
-    cum = _peer_stats(features, lo, hi, CUMULATIVE_PEER_DAYS, cumulative=True)
+    regular = _peer_stats(
+        features, lo, hi, int(cfg["peer_window_days"]), cumulative=False, only=only
+    )
+    cum = _peer_stats(features, lo, hi, CUMULATIVE_PEER_DAYS, cumulative=True, only=only)
     index = {
         k: i
         for i, k in enumerate(
@@ -142,12 +148,20 @@ def peer_stats(features: pa.Table, lo: int, hi: int, cfg: dict[str, Any]) -> pa.
     return out
 
 
-def _peer_stats(features: pa.Table, lo: int, hi: int, w: int, *, cumulative: bool) -> pa.Table:
+def _peer_stats(
+    features: pa.Table,
+    lo: int,
+    hi: int,
+    w: int,
+    *,
+    cumulative: bool,
+    only: set[str] | None = None,
+) -> pa.Table:
     """Per week ``b`` with days in ``lo..hi`` and per peer group (``title``: department and
     job title, ``department``, ``unit``): people and the 50/90th percentiles of each
     indicator over the group's person-days in the ``peer_window_days`` before the week."""
     cum = {i.id for i in catalog.indicators().values() if i.kind == "cumulative"}
-    ids = [i for i in peer_ids() if (i in cum) == cumulative]
+    ids = [i for i in peer_ids() if (i in cum) == cumulative and (only is None or i in only)]
     days = features.column("day_no").to_numpy().astype(np.int64)
     users = features.column("user_key").to_numpy(zero_copy_only=False)
     x = _matrix(features, ids)
@@ -187,11 +201,15 @@ def _peer_stats(features: pa.Table, lo: int, hi: int, w: int, *, cumulative: boo
     return pa.table(table)
 
 
-def baselines(features: pa.Table, lo: int, hi: int, cfg: dict[str, Any]) -> pa.Table:
+def baselines(
+    features: pa.Table, lo: int, hi: int, cfg: dict[str, Any], only: set[str] | None = None
+) -> pa.Table:
     """Per person-day in ``lo..hi``: own statistics, then the peer statistics of the finest
-    group (department and title, department, unit) with at least ``min_peers`` people."""
-    own = own_stats(features, lo, hi, cfg)
-    peers = peer_stats(features, lo, hi, cfg)
+    group (department and title, department, unit) with at least ``min_peers`` people.
+    ``only``: the indicators that need them (the policies' fields and those the
+    explanations show); default every indicator with baselines."""
+    own = own_stats(features, lo, hi, cfg, only)
+    peers = peer_stats(features, lo, hi, cfg, only)
     m = int(cfg["min_peers"])
     index = {
         (b, lvl, grp): i

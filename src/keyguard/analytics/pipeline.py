@@ -27,6 +27,8 @@ from keyguard.policies.backends import (
 from keyguard.policies.model import Policy
 
 Progress = Callable[[str, int], None]
+#: Indicators whose baselines every explanation shows (the chart's usual band).
+EXPLAINED = ("events_total",)
 HIT_COLUMNS = ("user_key", "day_no", "policy_id", "strength", "first_no", "held")
 HIT_SCHEMA = pa.schema(
     [
@@ -187,7 +189,9 @@ def run_range(
     counts["features"] = eng.count("features_new")
     _with_history(eng, cache, "features", "features_new", lo - max(longest, back), lo)
     hist = eng.arrow(f"SELECT * FROM features WHERE day_no >= {lo - back}")
-    base = baselines.baselines(hist, lo, hi, cfg)
+    # Baselines only of what reads them: the policies' fields and the explanation's chart.
+    wanted = {f for p in policies for sel in p.selections.values() for f in sel.fields()}
+    base = baselines.baselines(hist, lo, hi, cfg, wanted | set(EXPLAINED))
     eng.register("baselines_new", base)
     cache.write("baselines", base, days)
     _with_history(eng, cache, "baselines", "baselines_new", lo - longest, lo)
