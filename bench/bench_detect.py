@@ -55,9 +55,14 @@ GOALS = {
 LOW_AND_SLOW = "6"
 
 
+#: The clock of every step: the day after the generated data ends (set per seed), so the
+#: retention cut-offs (raw events, alerts) apply as they would on the day of the run.
+NOW: dict[str, str] = {}
+
+
 def _env(home: Path) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(KEYGUARD_HOME=str(home), KEYGUARD_NO_PROGRESS="1")
+    env.update(KEYGUARD_HOME=str(home), KEYGUARD_NO_PROGRESS="1", **NOW)
     env.pop("KEYGUARD_DATABASE_URL", None)
     return env
 
@@ -285,6 +290,10 @@ def main(argv: list[str]) -> int:
                 command="bench_detect",
             )
             print(f"generated seed {seed} in {time.perf_counter() - t0:.0f} s", flush=True)
+        end = json.loads((data / "answers" / "meta.json").read_text()).get("end")
+        if end and "KEYGUARD_NOW" not in os.environ:
+            day_after = dt.date.fromisoformat(end) + dt.timedelta(days=1)
+            NOW["KEYGUARD_NOW"] = f"{day_after.isoformat()}T12:00:00+00:00"
         for variant in [v for v in args.variants.split(",") if v]:
             home = data / f"home-{variant}"
             shutil.rmtree(home, ignore_errors=True)
