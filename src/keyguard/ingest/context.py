@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,28 +123,12 @@ class RunContext:
     progress: ProgressFn | None = None
     id_prefix: str = ""
     _con: duckdb.DuckDBPyConnection | None = None
-    _local: threading.local = field(default_factory=threading.local)
-    _cursors: list[duckdb.DuckDBPyConnection] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
-        with self._lock:
-            if self._con is None:
-                self._con = self._connect()
-            return self._con
-
-    def cursor(self) -> duckdb.DuckDBPyConnection:
-        """This thread's own connection to the run's database (helper threads run their
-        queries side by side; the helper tables are shared, registrations are not)."""
-        cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
-        if cur is None:
-            cur = self.con.cursor()
-            cur.execute("SET TimeZone = 'UTC'")
-            self._local.cursor = cur
-            with self._lock:
-                self._cursors.append(cur)
-        return cur
+        if self._con is None:
+            self._con = self._connect()
+        return self._con
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(config={"memory_limit": "2GB"})
@@ -153,29 +136,18 @@ class RunContext:
         tmp.mkdir(parents=True, exist_ok=True)
         con.execute(f"SET temp_directory = '{tmp}'")
         con.execute("SET TimeZone = 'UTC'")
+        con.register("tz_src", tz.local_to_utc_table(self.source_tz))
+        con.register("tz_unit", tz.utc_to_local_table(self.unit_tz))
         known = sorted({u.strip().lower() for u in self.known_users if u and u.strip()})
+        con.register("known_users", pa.table({"k": pa.array(known, pa.string())}))
         rules = self.url_rules.table if self.url_rules else URL_RULES_SCHEMA.empty_table()
-        helpers = {
-            "tz_src": tz.local_to_utc_table(self.source_tz),
-            "tz_unit": tz.utc_to_local_table(self.unit_tz),
-            "known_users": pa.table({"k": pa.array(known, pa.string())}),
-            "reg_urls": rules,
-        }
-        for name, table in helpers.items():  # tables, not views: every cursor sees them
-            con.register("kg_helper", table)
-            con.execute(f"CREATE TABLE {name} AS SELECT * FROM kg_helper")
-            con.unregister("kg_helper")
+        con.register("reg_urls", rules)
         return con
 
     def close(self) -> None:
-        with self._lock:
-            for cur in self._cursors:
-                cur.close()
-            self._cursors.clear()
-            self._local = threading.local()
-            if self._con is not None:
-                self._con.close()
-                self._con = None
+        if self._con is not None:
+            self._con.close()
+            self._con = None
 
     def inside_regex(self) -> str | None:
         """RE2 pattern matching an address in the unit's own domains (subdomains too)."""

@@ -16,9 +16,7 @@ from __future__ import annotations
 import hashlib
 import queue
 import threading
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -261,27 +259,6 @@ def prefetch(items: Iterator[T], fn: Callable[[T], R], depth: int = 1) -> Iterat
                 q.get_nowait()
             except queue.Empty:
                 thread.join(0.05)
-
-
-def parallel_map(items: Iterator[T], fn: Callable[[T], R], workers: int = 2) -> Iterator[R]:
-    """``fn`` applied to ``items`` by ``workers`` helper threads, results in input order;
-    at most ``workers + 1`` items are taken ahead of the consumer (bounded memory). DuckDB,
-    numpy and Arrow release the GIL, so the helpers use both cores."""
-    pending: deque[Future[R]] = deque()
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest work") as pool:
-        try:
-            for item in items:
-                pending.append(pool.submit(fn, item))
-                if len(pending) > workers:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:
-            for future in pending:
-                future.cancel()
-            for future in pending:  # let running ones end before the pool goes
-                if not future.cancelled():
-                    future.exception()
 
 
 def head_lines(path: Path, limit: int = 20, max_bytes: int = 1 << 20) -> list[bytes]:

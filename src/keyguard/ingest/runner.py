@@ -11,11 +11,8 @@ from typing import Any
 from keyguard.errors import InputError
 from keyguard.ingest.commit import commit
 from keyguard.ingest.context import FileCounts, PlannedFile, RunContext
-from keyguard.ingest.lines import LineChunk, LineSource, is_blank, parallel_map, prefetch
+from keyguard.ingest.lines import LineChunk, LineSource, is_blank, prefetch
 from keyguard.ingest.staging import Stager
-
-#: Helper threads that parse chunks side by side (this machine class has two cores).
-WORKERS = 2
 
 
 def _nonblank(chunk: LineChunk, header_lines: int) -> int:
@@ -52,13 +49,7 @@ def stage_files(ctx: RunContext, files: list[PlannedFile]) -> tuple[list[FileCou
                 ctx.report(step, min(chunk.offset, total), total, fc.read)
         else:
             assert pf.parser is not None
-            bind = getattr(pf.parser, "bind", None)
-            if bind is not None:  # the parser does whole chunks on two helper threads
-                bind(ctx)
-                work = parallel_map(_chunks(source, pf.path), _pair(pf.parser.prepare), WORKERS)
-            else:
-                work = prefetch(_chunks(source, pf.path), _pair(pf.parser.prepare))
-            for chunk, prepared in work:
+            for chunk, prepared in prefetch(_chunks(source, pf.path), _pair(pf.parser.prepare)):
                 for table in pf.parser.tables(ctx, prepared, fc):
                     if pf.action == "decoys":
                         stager.add_decoys(fc, table)

@@ -10,7 +10,6 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -38,56 +37,33 @@ class CertParser:
         self.header_lines = header_lines
         self.name = name
         self._sql: dict[str, str] = {}
-        self._ctx: RunContext | None = None
 
-    def _run(self, ctx: RunContext, con: duckdb.DuckDBPyConnection, fields: str) -> pa.Table:
-        sql = self._sql.get(fields)
-        if sql is None:
-            sql = (
+    def _run(self, ctx: RunContext, fields: str) -> pa.Table:
+        if fields not in self._sql:
+            self._sql[fields] = (
                 decoy_sql(fields)
                 if self.kind == "decoy"
                 else enrich_sql(f"({stage_b_sql(self.layout, fields)})", ctx)
             )
-            self._sql[fields] = sql
         params = {} if self.kind == "decoy" else enrich_params(ctx, self.name)
-        return con.sql(sql, params=params).to_arrow_table()
+        return ctx.con.sql(self._sql[fields], params=params).to_arrow_table()
 
-    def bind(self, ctx: RunContext) -> None:
-        """Let :meth:`prepare` do the whole chunk (split and SQL) on helper threads, each
-        with its own DuckDB cursor; :meth:`tables` then hands the results over in order."""
-        self._ctx = ctx
-
-    def prepare(self, chunk: LineChunk) -> tuple[LineChunk, pa.Table, list[pa.Table] | None]:
-        fields = split_fields(chunk, self.layout, self.header_lines)
-        ctx = self._ctx
-        if ctx is None:
-            return chunk, fields, None
-        return chunk, fields, list(self._tables(ctx, ctx.cursor(), chunk, fields))
+    def prepare(self, chunk: LineChunk) -> tuple[LineChunk, pa.Table]:
+        return chunk, split_fields(chunk, self.layout, self.header_lines)
 
     def tables(
-        self,
-        ctx: RunContext,
-        prepared: tuple[LineChunk, pa.Table, list[pa.Table] | None],
-        counts: FileCounts,
+        self, ctx: RunContext, prepared: tuple[LineChunk, pa.Table], counts: FileCounts
     ) -> Iterator[pa.Table]:
-        chunk, fields, done = prepared
-        if done is not None:
-            yield from done
-        else:
-            yield from self._tables(ctx, ctx.con, chunk, fields)
-
-    def _tables(
-        self, ctx: RunContext, con: duckdb.DuckDBPyConnection, chunk: LineChunk, fields: pa.Table
-    ) -> Iterator[pa.Table]:
+        chunk, fields = prepared
         fallback = pc.fill_null(pc.equal(fields["a_reason"], CSV_FALLBACK), False)
         quoted: list[int] = []
         if pc.any(fallback).as_py():
             quoted = pc.filter(fields["line_no"], fallback).to_pylist()
-        con.register("kg_fields", fields)
-        yield self._with_raw(self._run(ctx, con, FAST_ROWS), chunk)
+        ctx.con.register("kg_fields", fields)
+        yield self._with_raw(self._run(ctx, FAST_ROWS), chunk)
         if quoted:
-            con.register("kg_csv_rows", self.csv_rows(chunk, quoted))
-            yield self._with_raw(self._run(ctx, con, "kg_csv_rows"), chunk)
+            ctx.con.register("kg_csv_rows", self.csv_rows(chunk, quoted))
+            yield self._with_raw(self._run(ctx, "kg_csv_rows"), chunk)
 
     def _with_raw(self, table: pa.Table, chunk: LineChunk) -> pa.Table:
         """Fill ``raw_kept`` of rejected rows with the row minus its content."""
