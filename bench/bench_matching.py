@@ -88,12 +88,16 @@ def make_records(home: Path, n_patterns: int) -> None:
         assert report.created == n_patterns, report.problems[:3]
 
 
-def run_matching(events: Path, home: Path) -> dict[str, object]:
+def run_matching(events: Path, home: Path, per_partition: int | None = None) -> dict[str, object]:
     """Count the (event, item) pairs; runs in its own process (see main)."""
     os.environ["KEYGUARD_HOME"] = str(home)
     import duckdb
 
+    from keyguard.records.register import matching
     from keyguard.records.register.matching import event_items
+
+    if per_partition:
+        matching.EVENTS_PER_PARTITION = per_partition
 
     con = duckdb.connect()
     con.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet('{events}')")
@@ -120,11 +124,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000_000)
     parser.add_argument("--patterns", type=int, default=5_000)
+    parser.add_argument(
+        "--per-partition",
+        type=int,
+        default=0,
+        help="events per matching partition (default: the library's EVENTS_PER_PARTITION)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     events, home = _paths(args.events, args.patterns)
     if args.child:
-        print(json.dumps(run_matching(events, home)))
+        print(json.dumps(run_matching(events, home, args.per_partition or None)))
         return 0
     meta = events.parent / "expected.json"
     if not meta.exists():
@@ -145,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         str(args.events),
         "--patterns",
         str(args.patterns),
+        *(["--per-partition", str(args.per_partition)] if args.per_partition else []),
     ]
     child = subprocess.run([*command, "--child"], capture_output=True, text=True, check=False)
     if child.returncode != 0:

@@ -42,7 +42,9 @@ def _events(rows: list[dict]) -> pa.Table:  # type: ignore[type-arg]
 
 
 @pytest.mark.pg
-def test_event_items_highest_level_and_downgrades(session: Session, world: World) -> None:
+def test_event_items_highest_level_and_downgrades(
+    session: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     w = world
     create_item(
         session,
@@ -118,6 +120,12 @@ def test_event_items_highest_level_and_downgrades(session: Session, world: World
         ("e7", "REG-1", "top secret", "confidential"),  # before the downgrade
         ("e7", "REG-2", "top secret", "top secret"),
     ]
+    # matched in slices of the events (as for big stores): the same rows
+    from keyguard.records.register import matching
+
+    monkeypatch.setattr(matching, "EVENTS_PER_PARTITION", 2)  # 8 events -> 4 slices
+    sliced = event_items(con, "u1", session=session).order("event_id, reference").fetchall()
+    assert sliced == rows
     cols = event_items(con, "u1", session=session).columns
     assert cols[:7] == [
         "event_id",

@@ -113,6 +113,19 @@ def _name(prefix: str, unit_code: str) -> str:
     return f"kg_{prefix}_" + re.sub(r"[^a-z0-9_]", "_", unit_code.lower())
 
 
+#: Events per partition of the matching: each partition (a slice of the events by a hash
+#: of their id) is matched on its own, so the join, the de-duplication and the per-event
+#: window need memory for one slice only; slices are disjoint in events, so the result is
+#: the same as in one piece.
+EVENTS_PER_PARTITION = 4_000_000
+
+
+def _partitions(con: duckdb.DuckDBPyConnection, events_view: str) -> int:
+    rows = con.sql(f"SELECT count(*) FROM {events_view}").fetchall()
+    n = int(rows[0][0]) if rows else 0
+    return max(1, -(-n // EVENTS_PER_PARTITION))
+
+
 def match_relation(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -120,9 +133,12 @@ def match_relation(
     item_levels: str,
     levels: list[str],
     events_view: str = "events",
+    partitions: int | None = None,
 ) -> duckdb.DuckDBPyRelation:
     """The event → item relation over registered tables ``patterns`` and ``item_levels``
-    (schemas :data:`PATTERN_SCHEMA`, :data:`ITEM_LEVEL_SCHEMA`)."""
+    (schemas :data:`PATTERN_SCHEMA`, :data:`ITEM_LEVEL_SCHEMA`). ``partitions`` slices the
+    events by ``hash(event_id)`` (default: one slice per :data:`EVENTS_PER_PARTITION`
+    events); every event is in exactly one slice, so the rows are the same for any count."""
     level_list = "[" + ", ".join("'" + lv.replace("'", "''") + "'" for lv in levels) + "]"
     depths = [
         int(r[0])
@@ -132,15 +148,21 @@ def match_relation(
         ).fetchall()
     ] or [1]
     prefixes = ", ".join(f"array_to_string(parts[1:{d}], '/') || '/'" for d in depths)
-    return con.sql(f"""
+    k = partitions if partitions is not None else _partitions(con, events_view)
+    k = max(1, int(k))
+
+    def one(i: int) -> str:
+        where = f" AND hash(event_id) % {k} = {i}" if k > 1 else ""
+        return f"""
+        SELECT * FROM (
         WITH s1 AS (
             SELECT event_id, local_date, source_user, host, category, activity,
                    {sql_lower_slashes("object")} AS s
             FROM {events_view}
-            WHERE object IS NOT NULL AND object <> ''
+            WHERE object IS NOT NULL AND object <> ''{where}
         ),
         s2 AS (SELECT * EXCLUDE (s), {sql_prefixes("s")} AS t FROM s1),
-        ev AS MATERIALIZED (SELECT * EXCLUDE (t), {sql_collapse("t")} AS n FROM s2),
+        ev AS NOT MATERIALIZED (SELECT * EXCLUDE (t), {sql_collapse("t")} AS n FROM s2),
         wild AS (
             SELECT * FROM (
                 SELECT event_id, local_date, source_user, host, category, activity, n,
@@ -172,7 +194,9 @@ def match_relation(
                max(item_level_rank) OVER (PARTITION BY event_id) AS level_rank,
                item_level, item_level_rank, compartment, host, category, activity
         FROM lv
-    """)
+        )"""
+
+    return con.sql("\nUNION ALL\n".join(one(i) for i in range(k)))
 
 
 def register_tables(
