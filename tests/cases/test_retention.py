@@ -92,6 +92,8 @@ def test_old_export_reingested_after_a_purge_stays_out(
     )  # the rejected rows of that run
     now(NOW)
     unit = p.unit(session)
+    with actor_scope(Actor(name="test:officer")):  # the unit decides on two years
+        retention.set_retention(session, unit=unit, values={"raw_events": 730})
     with actor_scope(Actor(name="job:retention.purge")):
         counts = retention.purge_unit(session, unit=unit)
     session.commit()
@@ -108,6 +110,21 @@ def test_old_export_reingested_after_a_purge_stays_out(
     assert get_run(session, again.run_uid).keep_from == keep_from
     assert store.days("unit-a") == DAYS
     assert not any(d < keep_from for d in store.days("unit-a"))
+
+
+def test_without_a_raw_event_period_the_event_store_is_left_alone(
+    session: Session, p: Prepared, tmp_path: Path, home: Path, now: Callable[[str], None]
+) -> None:
+    store = EventStore(home)
+    ingest(session, write_cert(tmp_path / "old-export", cert_rows("A001", [OLD_DAY], tag="O")))
+    before = store.days("unit-a")
+    assert OLD_DAY in before
+    now(NOW)
+    with actor_scope(Actor(name="job:retention.purge")):
+        counts = retention.purge_unit(session, unit=p.unit(session))
+    session.commit()
+    assert counts["event_days"] == 0 and counts["cutoffs"]["raw_events"] is None
+    assert store.days("unit-a") == before
 
 
 def _close(

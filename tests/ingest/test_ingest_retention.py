@@ -1,7 +1,8 @@
-"""Every ingest applies the unit's raw-event retention: rows of local days before the
-cut-off (or before ``keep_from``, whichever is later) are counted "outside retention" and
-never stored, the run records the effective ``keep_from``, and an old export ingested again
-after a purge brings nothing back."""
+"""Every ingest applies the unit's raw-event retention period once the unit has set one:
+rows of local days before the cut-off (or before ``keep_from``, whichever is later) are
+counted "outside retention" and never stored, the run records the effective ``keep_from``,
+and an old export ingested again after a purge brings nothing back. Without a period every
+day is stored."""
 
 from __future__ import annotations
 
@@ -36,15 +37,33 @@ def _retention(session: Session, days: int) -> None:
     session.commit()
 
 
-def test_the_default_policy_applies_without_any_setting(
+def test_without_a_raw_event_period_a_historical_export_loads_whole(
     session: Session, home: Path, tmp_path: Path, now: Callable[[str], None]
 ) -> None:
-    now("2012-02-01T10:00:00")  # default 730 days: the first local day kept is 2010-02-01
+    # Years after the export was made, with no period set by the unit, every day is kept
+    # (a historical export is investigated as it is); a period, once set, applies.
+    now("2026-11-29T10:00:00")
+    assert RetentionPolicy().raw_events is None
     folder = write_file(tmp_path / "c", "logon.csv", EXPORT, header=LOGON)
     result = ingest(session, folder)
-    assert RetentionPolicy().raw_events == 730
-    assert counts(result)["logon.csv"]["outside_retention"] == 2
-    assert set(by_id(home)) == {"{B1}", "{C1}"}
+    assert counts(result)["logon.csv"]["outside_retention"] == 0
+    assert set(by_id(home)) == {"{A1}", "{A2}", "{B1}", "{C1}"}
+    assert get_run(session, result.run_uid).keep_from is None
+    assert not [n for n in result.notes if n.startswith("retention:")]
+
+
+def test_a_set_period_applies_to_every_ingest(
+    session: Session, home: Path, tmp_path: Path, now: Callable[[str], None]
+) -> None:
+    folder = write_file(tmp_path / "c", "logon.csv", EXPORT[:1], header=LOGON)
+    ingest(session, folder)  # creates unit u1
+    _retention(session, 730)
+    now("2012-02-01T10:00:00")  # 730 days: the first local day kept is 2010-02-01
+    folder = write_file(tmp_path / "d", "logon.csv", EXPORT, header=LOGON)
+    result = ingest(session, folder)
+    c = counts(result)["logon.csv"]
+    assert (c["outside_retention"], c["duplicate"], c["accepted"]) == (2, 0, 2)
+    assert set(by_id(home)) == {"{A1}", "{B1}", "{C1}"}  # A1 was stored before the period
     assert get_run(session, result.run_uid).keep_from == dt.date(2010, 2, 1)
     assert "retention: local days before 2010-02-01 are not stored" in result.notes
 

@@ -15,7 +15,11 @@ from keyguard.privacy.retention import cutoff, load_retention
 def test_defaults_and_cutoffs() -> None:
     policy = load_retention({})
     today = dt.date(2026, 11, 29)
-    assert cutoff(policy, "raw_events", today) == today - dt.timedelta(days=730)
+    assert cutoff(policy, "raw_events", today) is None  # until the unit sets a period
+    assert cutoff(policy, "alerts", today) == today - dt.timedelta(days=1095)
+    assert cutoff(load_retention({"retention": {"raw_events": 400}}), "raw_events", today) == (
+        today - dt.timedelta(days=400)
+    )
     assert cutoff(policy, "cases", today) is None
     with pytest.raises(KeyError):
         cutoff(policy, "mail_bodies", today)

@@ -167,20 +167,20 @@ def local_today(unit: Unit, now: dt.datetime | None = None) -> dt.date:
     return (now or utcnow()).astimezone(zoneinfo.ZoneInfo(unit.timezone)).date()
 
 
-def retention_keep_from(unit: Unit, today: dt.date | None = None) -> dt.date:
+def retention_keep_from(unit: Unit, today: dt.date | None = None) -> dt.date | None:
     """The first local day the unit's retention policy lets an ingest store (the purge job
-    drops older days; an ingest must not bring them back). Unit settings without a
-    policy get the policy's defaults."""
+    drops older days; an ingest must not bring them back); ``None`` when the unit has set
+    no raw-event period (then every day is stored)."""
     policy = load_retention(unit.settings, source=f"unit {unit.code}")
-    day = cutoff(policy, "raw_events", today or local_today(unit))
-    assert day is not None  # raw events always have a retention period
-    return day
+    return cutoff(policy, "raw_events", today or local_today(unit))
 
 
-def effective_keep_from(unit: Unit, keep_from: dt.date | None) -> dt.date:
-    """The later of the retention cut-off and the caller's ``keep_from``."""
+def effective_keep_from(unit: Unit, keep_from: dt.date | None) -> dt.date | None:
+    """The later of the retention cut-off and the caller's ``keep_from`` (either may be
+    absent)."""
     floor = retention_keep_from(unit)
-    return max(floor, keep_from) if keep_from is not None else floor
+    days = [d for d in (floor, keep_from) if d is not None]
+    return max(days) if days else None
 
 
 # -- runs --------------------------------------------------------------------------------
@@ -245,7 +245,7 @@ def execute(
     keep_from = effective_keep_from(unit, keep_from)  # a bad policy fails before the lock
     with job_lock(f"ingest {source}", home):
         files, notes = plan()  # checks the input before anything is recorded
-        if asked_from is None or keep_from > asked_from:
+        if keep_from is not None and (asked_from is None or keep_from > asked_from):
             notes = [*notes, f"retention: local days before {keep_from} are not stored"]
         _clean_stale(session, home, unit)
         run = IngestRun(

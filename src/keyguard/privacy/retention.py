@@ -21,9 +21,15 @@ KINDS = ("raw_events", "alerts", "dismissed_alerts", "cases", "audit_log")
 
 
 class RetentionPolicy(BaseModel):
-    """Days to keep each kind of data (``None``: keep for ever)."""
+    """Days to keep each kind of data (``None``: keep for ever).
 
-    raw_events: int = Field(default=730, ge=1)
+    Raw events have no default period: how long a unit keeps its activity logs is the
+    unit's decision (``keyguard retention set --raw-events N``, or the retention page).
+    Until it is made, an ingest stores every day it is given — a historical export loads
+    as it is — and the purge job leaves the event store alone; the retention page says that
+    no period is set."""
+
+    raw_events: int | None = Field(default=None, ge=1)
     alerts: int = Field(default=1095, ge=1)
     dismissed_alerts: int = Field(default=180, ge=1)
     cases: int | None = Field(default=None, ge=1)
@@ -48,7 +54,7 @@ def load_retention(
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "retention"
         raise ConfigError(f"{source}: retention.{where}: {first['msg']}") from exc
-    if policy.raw_events < min_raw_event_days:
+    if policy.raw_events is not None and policy.raw_events < min_raw_event_days:
         raise ConfigError(
             f"{source}: retention.raw_events is {policy.raw_events} days but the detectors need "
             f"{min_raw_event_days} (longest window plus baseline period)"
