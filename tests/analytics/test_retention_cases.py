@@ -159,3 +159,64 @@ def test_confirmed_case_boosts_from_its_decision_day(env: tuple[Path, Engine, Or
             assert score >= before[day][1]
     assert any(day >= decided for day in after)
     assert others == others_before
+
+
+def test_risk_of_every_day_not_only_the_last_range(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Risk and alert scores read every cached day, also when the run computed several
+    ranges (the last range's working tables must not hide the earlier days)."""
+    from keyguard.analytics import run as run_mod
+    from keyguard.analytics.store import Cache
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("KEYGUARD_HOME", str(home))
+    monkeypatch.delenv("KEYGUARD_DATABASE_URL", raising=False)
+    monkeypatch.setattr(run_mod, "CHUNK_DAYS", 16)  # several ranges in 70 days
+    config.reset_settings()
+    pseudonyms.clear_key_cache()
+    mark_home(home)
+    (home / "analytics").mkdir()
+    short = {  # short histories, so a range's working tables start well after day 0
+        **FAST,
+        "own_window_days": 10,
+        "own_min_days": 5,
+        "peer_window_days": 7,
+        "anomaly_train_days": 14,
+        "anomaly_period_days": 7,
+        "anomaly_min_rows": 50,
+    }
+    (home / "analytics" / "config.yaml").write_text(
+        "".join(f"{k}: {v}\n" for k, v in short.items()), encoding="utf-8"
+    )
+    eng = db_engine.make_engine(f"sqlite:///{home / 'keyguard.db'}")
+    upgrade(eng)
+    org = Org(users=26, days=70).normal()
+    inject(org)
+    org.write_events(home)
+    from keyguard.policies.backends import policy_lookback
+    from keyguard.policies.loader import active_policies
+
+    policies = [p for p in active_policies(home) if policy_lookback(p) <= 14]
+    try:
+        with sessionmaker_for(eng)() as s:
+            org.write_people(s)
+            detect(s, org.unit, home=home, policies=policies)
+            s.commit()
+            stored = {(r.user_key, r.day) for r in s.scalars(select(RiskDay))}
+        import pyarrow.parquet as pq
+
+        from keyguard.analytics.days import day_of
+
+        hit_days = {
+            (r["user_key"], day_of(r["day_no"]))
+            for f in Cache(home, org.unit).files("hits")
+            for r in pq.read_table(f).to_pylist()
+        }
+        assert hit_days
+        assert hit_days <= stored  # a policy hit always gives that day a risk
+    finally:
+        eng.dispose()
+        config.reset_settings()
+        pseudonyms.clear_key_cache()

@@ -88,6 +88,10 @@ class DuckEngine:
             + self._cached_select(name, cache, lo, hi)
         )
 
+    def drop_temp(self, name: str) -> None:
+        """Drop the temporary table ``name`` if any (it would hide a view of that name)."""
+        self.con.execute(f"DROP TABLE IF EXISTS temp.{name}")
+
     def append(self, name: str, other: str) -> None:
         """``name`` := ``name`` plus the rows of ``other`` (same columns)."""
         self.con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM {other}")

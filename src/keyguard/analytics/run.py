@@ -421,9 +421,10 @@ def _score_and_store(
 ) -> None:
     """Risk for every person-day and alert episodes, written to the database."""
     by_id = {p.id: p for p in policies}
-    eng.view_cached("features", cache)
-    eng.view_cached("hits", cache)
-    eng.view_cached("anomaly", cache)
+    for name in ("features", "hits", "anomaly"):
+        # every cached day, not the temporary table of the last range computed
+        eng.drop_temp(name)
+        eng.view_cached(name, cache)
     flags = {
         (r["user_key"], r["day_no"]): r
         for r in eng.arrow(
