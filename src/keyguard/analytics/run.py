@@ -444,7 +444,9 @@ def _score_and_store(
         di = days.get(h["user_key"], {}).get(h["day_no"])
         if di is not None and h["policy_id"] in by_id:
             di.hits.append((by_id[h["policy_id"]], float(h["strength"])))
-    for a in eng.arrow("SELECT * FROM anomaly").to_pylist():
+    # Only scores at or above the threshold count for risk (docs/analytics.md).
+    thr = float(cfg["anomaly_threshold"])
+    for a in eng.arrow(f"SELECT * FROM anomaly WHERE anomaly_pct >= {thr!r}").to_pylist():
         di = days.get(a["user_key"], {}).get(a["day_no"])
         if di is not None:
             di.anomaly_pct = a["anomaly_pct"]
