@@ -25,7 +25,6 @@ from keyguard.identity.models import Account
 from keyguard.identity.service import create_account
 from keyguard.identity.sessions import create_session
 from keyguard.records.org.models import Person, Unit
-from keyguard.web.routes import _risk
 
 ROLES = {"analyst": "analyst", "officer": "security_officer", "auditor": "auditor"}
 
@@ -146,7 +145,7 @@ def test_risk_page_matches_the_service_and_pages(
         n_people = s.scalar(select(func.count()).select_from(Person).where(Person.unit_id == u))
     assert len(expected) >= 6 and n_people
     want = [(r["user"], r["score"], r["last_day"], r["alerts"]) for r in expected]
-    monkeypatch.setattr(_risk, "PAGE_SIZE", 5)
+    monkeypatch.setattr(service, "RISK_PAGE_SIZE", 5)
     analyst = clients["analyst"]
     got = []
     pages = -(-len(expected) // 5)

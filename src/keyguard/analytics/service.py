@@ -5,12 +5,13 @@ audited; nobody sees alerts about themselves; department heads see no alerts or 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from keyguard import audit
@@ -198,6 +199,53 @@ def local_today(unit: Unit) -> dt.date:
     return utcnow().astimezone(zoneinfo.ZoneInfo(unit.timezone or "UTC")).date()
 
 
+#: People per page of the risk list.
+RISK_PAGE_SIZE = 50
+
+
+def latest_scores(
+    session: Session, unit: Unit, as_of: dt.date, home: Path | None = None
+) -> list[dict[str, Any]]:
+    """Per person: the risk of their latest scored day on or before ``as_of``, decayed to
+    ``as_of``; highest first. One grouped query on the primary key, whatever the history."""
+    cfg = load_config(home or get_settings().home, unit.settings)
+    last = (
+        select(RiskDay.user_key, func.max(RiskDay.day).label("day"))
+        .where(RiskDay.unit_id == unit.id, RiskDay.day <= as_of)
+        .group_by(RiskDay.user_key)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            RiskDay.user_key,
+            RiskDay.person_id,
+            RiskDay.day,
+            RiskDay.raw,
+            RiskDay.boost,
+            RiskDay.top_indicators,
+        ).join(
+            last,
+            and_(
+                RiskDay.unit_id == unit.id,
+                RiskDay.user_key == last.c.user_key,
+                RiskDay.day == last.c.day,
+            ),
+        )
+    )
+    to_day = day_no(as_of)
+    out = [
+        {
+            "user_key": key,
+            "person_id": person_id,
+            "day": day,
+            "score": risk_score(decayed(raw, day_no(day), to_day, cfg), boost, cfg),
+            "top": list(top or []),
+        }
+        for key, person_id, day, raw, boost, top in rows
+    ]
+    return sorted(out, key=lambda r: (-r["score"], r["user_key"]))
+
+
 def risk_by_person(
     session: Session,
     *,
@@ -209,28 +257,16 @@ def risk_by_person(
 ) -> list[dict[str, Any]]:
     """Per person: the peak daily risk over ``start..end`` (default: all days), or with
     ``as_of`` the risk decayed to that day. Highest first."""
-    cfg = load_config(home or get_settings().home, unit.settings)
-    q = select(RiskDay).where(RiskDay.unit_id == unit.id)
     if as_of is not None:
-        q = q.where(RiskDay.day <= as_of)
-    else:
-        if start is not None:
-            q = q.where(RiskDay.day >= start)
-        if end is not None:
-            q = q.where(RiskDay.day <= end)
+        return latest_scores(session, unit, as_of, home)
     best: dict[str, dict[str, Any]] = {}
+    q = select(RiskDay).where(RiskDay.unit_id == unit.id)
+    if start is not None:
+        q = q.where(RiskDay.day >= start)
+    if end is not None:
+        q = q.where(RiskDay.day <= end)
     for r in session.scalars(q.order_by(RiskDay.user_key, RiskDay.day)):
-        if as_of is not None:
-            raw = decayed(r.raw, day_no(r.day), day_no(as_of), cfg)
-            score = risk_score(raw, r.boost, cfg)
-            best[r.user_key] = {
-                "user_key": r.user_key,
-                "person_id": r.person_id,
-                "score": score,
-                "day": r.day,
-                "top": list(r.top_indicators),
-            }
-        elif r.user_key not in best or r.score > best[r.user_key]["score"]:
+        if r.user_key not in best or r.score > best[r.user_key]["score"]:
             best[r.user_key] = {
                 "user_key": r.user_key,
                 "person_id": r.person_id,
@@ -241,53 +277,118 @@ def risk_by_person(
     return sorted(best.values(), key=lambda x: (-x["score"], x["user_key"]))
 
 
-def risk_list(
-    session: Session, *, unit: Unit, viewer: Viewer, as_of: dt.date | None = None, limit: int = 200
-) -> list[dict[str, Any]]:
-    """The risk list for analysts: each person's risk on ``as_of`` (default: the last day
-    with data), pseudonymised unless the viewer identifies; the viewer left out."""
+def _ranked(
+    session: Session, unit: Unit, viewer: Viewer, as_of: dt.date | None
+) -> tuple[dt.date, list[dict[str, Any]]]:
+    """``as_of`` (default: the last day with data) and the people with a risk above zero on
+    it, highest first, the viewer left out."""
     check_viewer(viewer)
     if as_of is None:
         last = session.scalar(select(func.max(RiskDay.day)).where(RiskDay.unit_id == unit.id))
         as_of = last or local_today(unit)
-    names = _pseudonyms(session, unit)
-    from keyguard.analytics.run import source_users
+    ranked = [
+        r
+        for r in latest_scores(session, unit, as_of)
+        if r["score"] > 0 and (viewer.person_id is None or r["person_id"] != viewer.person_id)
+    ]
+    return as_of, ranked
 
-    spell = source_users(get_settings().home, unit.code)
-    rows = []
-    for r in risk_by_person(session, unit=unit, as_of=as_of):
-        if viewer.person_id is not None and r["person_id"] == viewer.person_id:
-            continue
-        if r["score"] <= 0:
-            continue
-        rows.append(
-            {
-                "user": display_user(
-                    unit.code,
-                    r["user_key"],
-                    spell.get(r["user_key"], r["user_key"]),
-                    names.get(r["person_id"] or -1),
-                    viewer.identify,
-                ),
-                "user_key": r["user_key"] if viewer.identify else None,
-                "score": r["score"],
-                "last_day": r["day"].isoformat(),
-                "top_indicators": r["top"],
-                "alerts": session.scalar(
-                    select(func.count())
-                    .select_from(Alert)
-                    .where(Alert.unit_id == unit.id, Alert.user_key == r["user_key"], Alert.active)
-                ),
-            }
+
+def _risk_rows(
+    session: Session, unit: Unit, viewer: Viewer, shown: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The shown people as rows: pseudonyms (or, for a viewer who identifies, the user as
+    the logs spell it) and their active alerts — a constant number of queries."""
+    person_ids = {r["person_id"] for r in shown if r["person_id"] is not None}
+    names: dict[int, str] = (
+        dict(
+            session.execute(
+                select(Person.id, Person.pseudonym).where(Person.id.in_(person_ids))
+            ).all()
         )
-        if len(rows) >= limit:
-            break
+        if person_ids
+        else {}
+    )
+    keys = {r["user_key"] for r in shown}
+    alerts: dict[str, int] = (
+        dict(
+            session.execute(
+                select(Alert.user_key, func.count())
+                .where(Alert.unit_id == unit.id, Alert.active, Alert.user_key.in_(keys))
+                .group_by(Alert.user_key)
+            ).all()
+        )
+        if keys
+        else {}
+    )
+    spell: dict[str, str] = {}
+    if viewer.identify:  # how the logs spell each user: read only when it is shown
+        from keyguard.analytics.run import source_users
+
+        spell = source_users(get_settings().home, unit.code)
+    return [
+        {
+            "user": display_user(
+                unit.code,
+                r["user_key"],
+                spell.get(r["user_key"], r["user_key"]),
+                names.get(r["person_id"] or -1),
+                viewer.identify,
+            ),
+            "user_key": r["user_key"] if viewer.identify else None,
+            "score": r["score"],
+            "last_day": r["day"].isoformat(),
+            "top_indicators": r["top"],
+            "alerts": int(alerts.get(r["user_key"], 0)),
+        }
+        for r in shown
+    ]
+
+
+def _audit_risk_view(
+    session: Session, unit: Unit, viewer: Viewer, as_of: dt.date, count: int, **extra: Any
+) -> None:
     audit.record(
         session,
         "view",
         "risk_list",
         None,
-        {"as_of": as_of.isoformat(), "count": len(rows), "identified": viewer.identify},
+        {"as_of": as_of.isoformat(), "count": count, **extra, "identified": viewer.identify},
         unit_id=unit.id,
     )
+
+
+def risk_list(
+    session: Session, *, unit: Unit, viewer: Viewer, as_of: dt.date | None = None, limit: int = 200
+) -> list[dict[str, Any]]:
+    """The risk list for analysts: each person's risk on ``as_of`` (default: the last day
+    with data), pseudonymised unless the viewer identifies; the viewer left out."""
+    as_of, ranked = _ranked(session, unit, viewer, as_of)
+    rows = _risk_rows(session, unit, viewer, ranked[:limit])
+    _audit_risk_view(session, unit, viewer, as_of, len(rows))
     return rows
+
+
+def risk_page(
+    session: Session,
+    *,
+    unit: Unit,
+    viewer: Viewer,
+    as_of: dt.date | None = None,
+    page: int = 1,
+) -> dict[str, Any]:
+    """One page of the risk list (``RISK_PAGE_SIZE`` people) with ``page``, ``pages``,
+    ``total`` and ``as_of``; the look is audited."""
+    as_of, ranked = _ranked(session, unit, viewer, as_of)
+    pages = max(1, math.ceil(len(ranked) / RISK_PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    shown = ranked[(page - 1) * RISK_PAGE_SIZE : page * RISK_PAGE_SIZE]
+    people = _risk_rows(session, unit, viewer, shown)
+    _audit_risk_view(session, unit, viewer, as_of, len(people), page=page)
+    return {
+        "people": people,
+        "as_of": as_of.isoformat(),
+        "page": page,
+        "pages": pages,
+        "total": len(ranked),
+    }

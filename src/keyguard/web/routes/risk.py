@@ -1,5 +1,5 @@
 """The risk list: each person's current risk (pseudonymised), highest first, a page at a
-time (the rows come from ``_risk``: a constant number of queries per page)."""
+time (``analytics.service.risk_page``: a constant number of queries per page)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from keyguard.analytics import views
+from keyguard.analytics import service, views
 from keyguard.errors import RuleViolation
 from keyguard.identity.permissions import Principal
 from keyguard.web.deps import ActiveUnit, DbSession, render, require
 from keyguard.web.i18n import lazy_gettext
-from keyguard.web.routes import _risk
 
 router = APIRouter(include_in_schema=False)
 
@@ -43,7 +42,7 @@ def risk_page(
         day = dt.date.fromisoformat(as_of) if as_of else None
     except ValueError:
         raise RuleViolation(f"{as_of!r} is not an ISO date") from None
-    data = _risk.risk_page(
+    data = service.risk_page(
         db,
         unit=views.unit_of(db, unit_id),
         viewer=views.viewer_of(principal, unit_id),
