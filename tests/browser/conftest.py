@@ -15,6 +15,7 @@ that they share one worker, one server and one browser.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -84,9 +85,10 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def live_server(browser_world: tuple[Path, World]) -> Iterator[str]:
-    home, _world = browser_world
+@contextlib.contextmanager
+def serving(home: Path) -> Iterator[str]:
+    """``keyguard``'s web app served from ``home`` on a free port of 127.0.0.1 (a real
+    uvicorn process with nothing of the test's KEYGUARD_* environment); yields the base URL."""
     port = _free_port()
     env = {
         k: v
@@ -115,27 +117,45 @@ def live_server(browser_world: tuple[Path, World]) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            log.close()
-            raise RuntimeError(
-                "the server did not start:\n" + (home / "server.log").read_text(encoding="utf-8")
-            )
-        time.sleep(0.2)
-    yield base
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    "the server did not start:\n"
+                    + (home / "server.log").read_text(encoding="utf-8")
+                )
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(browser_world: tuple[Path, World]) -> Iterator[str]:
+    home, _world = browser_world
+    with serving(home) as base:
+        yield base
+
+
+def sign_in(page: Any, email: str, password: str) -> Any:
+    """Log in on ``page`` (English) and wait until the login page is left."""
+    page.goto("/login")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+    return page
 
 
 @pytest.fixture(scope="session")
