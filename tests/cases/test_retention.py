@@ -25,7 +25,7 @@ from keyguard.cases.models import Case, CaseEvent, CaseSubject
 from keyguard.db.session import sessionmaker_for
 from keyguard.errors import ConfigError
 from keyguard.events.store import REJECT_SCHEMA, EventStore
-from keyguard.ingest.service import get_run
+from keyguard.ingest.service import get_run, retention_keep_from
 from keyguard.privacy.retention import cutoff
 from keyguard.records.org.models import Unit
 from keyguard.scheduler.service import tick
@@ -103,7 +103,7 @@ def test_old_export_reingested_after_a_purge_stays_out(
     assert not list(store.unit_dir("unit-a").glob(".purge-*"))
     entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "retention_purge")).one()
     assert json.loads(entry.details)["events"] == 3
-    keep_from = retention.ingest_keep_from(p.unit(session))
+    keep_from = retention_keep_from(p.unit(session))
     assert keep_from == cutoff(retention.policy_for(unit), "raw_events", dt.date(2026, 11, 20))
     again = ingest(session, old)  # no keep_from: the ingest applies the cut-off itself
     assert again.totals["outside_retention"] == 3 and again.totals["accepted"] == 0

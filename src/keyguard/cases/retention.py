@@ -97,16 +97,6 @@ def set_retention(
     return policy
 
 
-def ingest_keep_from(
-    unit: Unit, today: dt.date | None = None, home: Path | None = None
-) -> dt.date | None:
-    """The first local day an ingest may store for this unit (older rows are counted as
-    "outside retention"): the raw-event cut-off of its policy (checked against the
-    detectors' minimum). Every ingest applies this cut-off itself
-    (:func:`keyguard.ingest.service.retention_keep_from`)."""
-    return cutoff(policy_for(unit, home), "raw_events", today or local_day(unit))
-
-
 def _event_days(store: EventStore, unit: Unit, before: dt.date) -> tuple[list[dt.date], int]:
     """The unit's event days older than ``before`` and how many events they hold."""
     days = [d for d in store.days(unit.code) if d < before]
