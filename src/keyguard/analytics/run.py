@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from keyguard import audit
-from keyguard.analytics import pipeline, scoring
+from keyguard.analytics import pipeline, risk_state, scoring
 from keyguard.analytics.config import fingerprint, load_config
 from keyguard.analytics.days import day_no, day_of, iso
 from keyguard.analytics.engine import DuckEngine
@@ -297,8 +298,8 @@ def detect(
     mode, a_days, lo = _plan(
         manifest, days, fp_a, fp_b, lambda last: _records_fp(inputs, last), full, fp_s
     )
-    # Risk is recomputed over every day; stored from ``lo`` on, or from the first day when
-    # the scoring itself changed.
+    # Risk is scored from ``lo`` on (each person resumed from their saved state), or from
+    # the first day when the scoring itself changed.
     score_from = lo if manifest.get("fp_s") == fp_s else min(days)
     result = DetectResult(unit=unit_code, mode=mode, notes=list(inputs.notes))
     run = AnalyticsRun(
@@ -359,6 +360,7 @@ def detect(
                 policies,
                 confirmed,
                 min(days) if score_from is None else score_from,
+                max(days),
                 run,
                 result,
             )
@@ -416,20 +418,35 @@ def _score_and_store(
     policies: list[Policy],
     confirmed: dict[str, int],
     lo: int,
+    hi: int,
     run: AnalyticsRun,
     result: DetectResult,
 ) -> None:
-    """Risk for every person-day and alert episodes, written to the database."""
+    """Risk for the person-days from ``lo`` on, and alert episodes, written to the database.
+
+    Each person's risk state is carried from the latest checkpoint before ``lo``
+    (:mod:`keyguard.analytics.risk_state`), so only the days since then are read; the
+    calibration reads the person-days of its window before ``lo``; episodes read every hit
+    (few) with the flags and risk of the hit days only."""
     by_id = {p.id: p for p in policies}
     for name in ("features", "hits", "anomaly"):
         # every cached day, not the temporary table of the last range computed
         eng.drop_temp(name)
         eng.view_cached(name, cache)
+    # Risk rows and states of days from ``lo`` on are computed again.
+    had_risk = cache.has("risk")
+    if had_risk:
+        cache.drop_days("risk", lo)
+        eng.view_cached("risk", cache)
+    risk_state.drop(cache, lo)
+    cp, states = risk_state.load(cache, lo)
+    first = None if cp is None else cp + 1  # None: every day, from no state
+    since = "" if first is None else f" WHERE day_no >= {first}"
     flags = {
         (r["user_key"], r["day_no"]): r
         for r in eng.arrow(
             "SELECT user_key, day_no, departing, privileged, items_top_level, top_level_flag "
-            "FROM features"
+            f"FROM features{since}"
         ).to_pylist()
     }
     hits = eng.arrow("SELECT * FROM hits ORDER BY user_key, day_no, policy_id").to_pylist()
@@ -446,13 +463,26 @@ def _score_and_store(
             di.hits.append((by_id[h["policy_id"]], float(h["strength"])))
     # Only scores at or above the threshold count for risk (docs/analytics.md).
     thr = float(cfg["anomaly_threshold"])
-    for a in eng.arrow(f"SELECT * FROM anomaly WHERE anomaly_pct >= {thr!r}").to_pylist():
+    cond = f"anomaly_pct >= {thr!r}" + ("" if first is None else f" AND day_no >= {first}")
+    for a in eng.arrow(f"SELECT * FROM anomaly WHERE {cond}").to_pylist():
         di = days.get(a["user_key"], {}).get(a["day_no"])
         if di is not None:
             di.anomaly_pct = a["anomaly_pct"]
             di.contributions = json.loads(a["contributions"]) if a["contributions"] else {}
-    risk, by_day = scoring.compute_risk(days, confirmed, cfg)
-    cache.write("risk", risk, sorted({int(d) for d in risk.column("day_no").to_pylist()}))
+    start = min([first] if first is not None else [d for _, d in flags] or [lo])
+    scored = scoring.score_people(
+        days,
+        confirmed,
+        cfg,
+        _calibration(eng, cfg, by_id, lo, hi) if lo <= hi else {},
+        states=states,
+        emit_from=lo,
+        checkpoints=risk_state.checkpoints(min(start, hi), hi),
+    )
+    risk_state.save(cache, scored.states, min(start, hi), hi)
+    risk = scored.table
+    if lo <= hi:
+        cache.write("risk", risk, list(range(lo, hi + 1)))
     session.execute(delete(RiskDay).where(RiskDay.unit_id == unit.id, RiskDay.day >= day_of(lo)))
     rows = [
         {
@@ -466,12 +496,71 @@ def _score_and_store(
             "top_indicators": json.loads(r["top_indicators"]),
         }
         for r in risk.to_pylist()
-        if r["day_no"] >= lo
     ]
     for i in range(0, len(rows), 5000):
         session.execute(insert(RiskDay), rows[i : i + 5000])
-    eps = scoring.episodes(inputs.unit_code, hits, by_id, flags, by_day, confirmed, cfg)
+    # Episodes: every hit, with the flags and risk of the hit days (earlier days' risk from
+    # the cache).
+    hit_flags = {
+        (r["user_key"], r["day_no"]): r
+        for r in eng.arrow(
+            "SELECT f.user_key, f.day_no, f.departing, f.privileged, f.items_top_level, "
+            "f.top_level_flag FROM features f SEMI JOIN hits h "
+            "ON f.user_key = h.user_key AND f.day_no = h.day_no"
+        ).to_pylist()
+    }
+    by_day = dict(scored.by_day)
+    if had_risk:
+        for r in eng.arrow(
+            "SELECT r.user_key, r.day_no, r.score FROM risk r SEMI JOIN hits h "
+            f"ON r.user_key = h.user_key AND r.day_no = h.day_no WHERE r.day_no < {lo}"
+        ).to_pylist():
+            by_day[(r["user_key"], r["day_no"])] = r["score"]
+    eps = scoring.episodes(inputs.unit_code, hits, by_id, hit_flags, by_day, confirmed, cfg)
     _store_alerts(session, cache.home, unit, inputs, eps, run, result)
+
+
+def _calibration(
+    eng: DuckEngine, cfg: dict[str, Any], by_id: dict[str, Policy], lo: int, hi: int
+) -> dict[str, dict[int, float]]:
+    """Each policy's calibration factor for days ``lo..hi`` from the person-days of its
+    window (``scoring.calibration``): people with indicators, and the policy's hits on
+    those person-days."""
+    w = int(cfg["risk"]["calibration"]["window_days"])
+    since = lo - w + 1
+    active = eng.arrow(
+        f"SELECT user_key, day_no FROM features WHERE day_no BETWEEN {since} AND {hi}"
+    )
+    fired = eng.arrow(
+        "SELECT h.policy_id, h.user_key, h.day_no FROM hits h SEMI JOIN features f "
+        "ON f.user_key = h.user_key AND f.day_no = h.day_no "
+        f"WHERE h.day_no BETWEEN {since} AND {hi}"
+    )
+    users, a_user = np.unique(
+        active.column("user_key").to_numpy(zero_copy_only=False), return_inverse=True
+    )
+    index = {u: i for i, u in enumerate(users.tolist())}
+    per: dict[str, tuple[list[int], list[int]]] = {}
+    for pid, user, d in zip(
+        fired.column("policy_id").to_pylist(),
+        fired.column("user_key").to_pylist(),
+        fired.column("day_no").to_pylist(),
+        strict=True,
+    ):
+        if pid in by_id:
+            fu, fd = per.setdefault(pid, ([], []))
+            fu.append(index[user])
+            fd.append(d)
+    return scoring.calibration(
+        np.asarray(a_user, dtype=np.int64),
+        active.column("day_no").to_numpy().astype(np.int64),
+        {
+            pid: (np.asarray(fu, dtype=np.int64), np.asarray(fd, dtype=np.int64))
+            for pid, (fu, fd) in per.items()
+        },
+        cfg,
+        since=lo,
+    )
 
 
 def _store_alerts(

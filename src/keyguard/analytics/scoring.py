@@ -97,24 +97,51 @@ def policy_calibration(
     scored day only), shrunk towards ``target`` by ``prior_people`` pseudo-people so a short
     history or a small unit is not over-corrected. A policy that fires for many people
     counts less for each of them; a rare one keeps its full weight."""
+    users = sorted(days)
+    index = {u: i for i, u in enumerate(users)}
+    a_user: list[int] = []
+    a_day: list[int] = []
+    fired: dict[str, tuple[list[int], list[int]]] = {}
+    for u in users:
+        for d, di in days[u].items():
+            a_user.append(index[u])
+            a_day.append(d)
+            for policy, _ in di.hits:
+                fu, fd = fired.setdefault(policy.id, ([], []))
+                fu.append(index[u])
+                fd.append(d)
+    return calibration(
+        np.asarray(a_user, dtype=np.int64),
+        np.asarray(a_day, dtype=np.int64),
+        {
+            pid: (np.asarray(fu, dtype=np.int64), np.asarray(fd, dtype=np.int64))
+            for pid, (fu, fd) in fired.items()
+        },
+        cfg,
+    )
+
+
+def calibration(
+    active_user: np.ndarray,
+    active_day: np.ndarray,
+    fired: dict[str, tuple[np.ndarray, np.ndarray]],
+    cfg: dict[str, Any],
+    since: int | None = None,
+) -> dict[str, dict[int, float]]:
+    """:func:`policy_calibration` from arrays: the person-days with indicators (a person
+    index and a day each) and, per policy, the person-days it fired on (a subset). With
+    ``since``, factors only for days from ``since`` on — exact when the arrays hold every
+    person-day of the ``calibration.window_days - 1`` days before it."""
     cal = cfg["risk"]["calibration"]
     target, prior = float(cal["target_rate"]), float(cal["prior_people"])
     w = int(cal["window_days"])
-    all_days = sorted({d for per in days.values() for d in per})
-    if not all_days or target <= 0:
+    if not active_day.size or target <= 0:
         return {}
-    d0, n = all_days[0], all_days[-1] - all_days[0] + 1
-    users = sorted(days)
-    active = np.zeros((len(users), n), dtype=bool)
-    fired: dict[str, np.ndarray] = {}
-    for i, u in enumerate(users):
-        for d, di in days[u].items():
-            active[i, d - d0] = True
-            for policy, _ in di.hits:
-                arr = fired.get(policy.id)
-                if arr is None:
-                    arr = fired[policy.id] = np.zeros((len(users), n), dtype=bool)
-                arr[i, d - d0] = True
+    d0 = int(active_day.min())
+    n = int(active_day.max()) - d0 + 1
+    rows = int(active_user.max()) + 1
+    active = np.zeros((rows, n), dtype=bool)
+    active[active_user, active_day - d0] = True
 
     def in_window(m: np.ndarray) -> np.ndarray:
         """Per day: how many rows have a True within the last ``w`` days."""
@@ -123,13 +150,66 @@ def policy_calibration(
         lagged[:, w:] = c[:, :-w] if w < n else 0
         return np.asarray(((c - lagged) > 0).sum(axis=0))
 
+    first = 0 if since is None else max(0, since - d0)
     people = in_window(active)
     out: dict[str, dict[int, float]] = {}
-    for pid, m in fired.items():
+    for pid, (fu, fd) in fired.items():
+        if not fd.size:
+            continue
+        m = np.zeros((rows, n), dtype=bool)
+        m[fu, fd - d0] = True
         rate = (in_window(m) + prior * target) / (people + prior)
         factor = np.minimum(1.0, np.sqrt(target / rate))
-        out[pid] = {d0 + k: float(factor[k]) for k in range(n)}
+        out[pid] = {d0 + k: float(factor[k]) for k in range(first, n)}
     return out
+
+
+@dataclass
+class RiskState:
+    """One person's risk state at the end of a day: per source its strongest contribution
+    and number of days (both decayed to ``prev``, the last day with indicators) and the
+    attribution to indicators; ``last_top`` the last day a top-level item was accessed.
+    Carried forward from day to day, so a run resumes from the state before its first day.
+    Dict order is kept (it fixes the order of floating-point sums)."""
+
+    prev: int | None = None
+    last_top: int | None = None
+    peak: dict[str, float] = field(default_factory=dict)
+    count: dict[str, float] = field(default_factory=dict)
+    attrib: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        """Exact: floats are written by ``repr`` and read back bit for bit."""
+        return json.dumps(
+            [
+                self.prev,
+                self.last_top,
+                [[k, v, self.count[k]] for k, v in self.peak.items()],
+                [[k, list(per.items())] for k, per in self.attrib.items()],
+            ],
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> RiskState:
+        prev, last_top, peak, attrib = json.loads(text)
+        return cls(
+            prev=prev,
+            last_top=last_top,
+            peak={k: float(v) for k, v, _ in peak},
+            count={k: float(c) for k, _, c in peak},
+            attrib={k: {i: float(a) for i, a in per} for k, per in attrib},
+        )
+
+
+@dataclass
+class RiskRun:
+    """What :func:`score_people` computed: risk rows (non-zero scores) and risk by (user,
+    day) of the days from ``emit_from``, and each person's state at each checkpoint."""
+
+    table: pa.Table
+    by_day: dict[tuple[str, int], float]
+    states: dict[int, dict[str, str]]
 
 
 def compute_risk(
@@ -143,6 +223,25 @@ def compute_risk(
     calibration). Repeats of one policy add little (a month of daily hits about doubles it),
     while independent policies add up: several weak signals over weeks outrank one policy
     firing every day."""
+    run = score_people(days, confirmed, cfg, policy_calibration(days, cfg))
+    return run.table, run.by_day
+
+
+def score_people(
+    days: dict[str, dict[int, DayInputs]],
+    confirmed: dict[str, int],
+    cfg: dict[str, Any],
+    calib: dict[str, dict[int, float]],
+    *,
+    states: dict[str, RiskState] | None = None,
+    emit_from: int | None = None,
+    checkpoints: list[int] | None = None,
+) -> RiskRun:
+    """Risk of the person-days ``days`` (:func:`compute_risk`), each person starting from
+    ``states`` (their state at the end of the day before the first of ``days``; none: from
+    nothing). Rows only for days from ``emit_from``; earlier days only advance the state.
+    ``checkpoints``: days (none before the states' day) at whose end each person's state is
+    kept (as JSON, :class:`RiskState`) — a later run resumes from them."""
     rc = cfg["risk"]
     weights = {k: float(v) for k, v in rc["level_weights"].items()}
     thr = float(cfg["anomaly_threshold"])
@@ -150,17 +249,26 @@ def compute_risk(
     hl = float(rc["half_life_days"])
     aw = float(rc["anomaly_weight"])
     rw = float(rc["repeat_weight"])
-    calib = policy_calibration(days, cfg)
+    states = states or {}
+    marks = sorted(checkpoints or [])
+    start = -(10**9) if emit_from is None else emit_from
     out: dict[str, list[Any]] = {n: [] for n in RISK_SCHEMA.names}
     by_day: dict[tuple[str, int], float] = {}
-    for user in sorted(days):
-        prev: int | None = None
-        peak: dict[str, float] = {}  # source -> decayed strongest contribution
-        count: dict[str, float] = {}  # source -> decayed number of days it contributed
-        attrib: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-        last_top: int | None = None
-        for d in sorted(days[user]):
-            di = days[user][d]
+    saved: dict[int, dict[str, str]] = {b: {} for b in marks}
+    for user in sorted(set(days) | set(states)):
+        st = states.get(user) or RiskState()
+        peak, count, attrib = st.peak, st.count, st.attrib
+        prev, last_top = st.prev, st.last_top
+        mark = 0
+        per_day = days.get(user, {})
+        for d in sorted(per_day):
+            while mark < len(marks) and marks[mark] < d:
+                if prev is not None:  # else: no state yet on that day
+                    saved[marks[mark]][user] = RiskState(
+                        prev, last_top, peak, count, attrib
+                    ).to_json()
+                mark += 1
+            di = per_day[d]
             if prev is not None and peak:
                 factor = 0.5 ** ((d - prev) / hl)
                 for k in peak:
@@ -174,18 +282,22 @@ def compute_risk(
                 peak[policy.id] = max(peak.get(policy.id, 0.0), c)
                 count[policy.id] = count.get(policy.id, 0.0) + 1.0
                 inds = policy.indicators() or [policy.id]
+                per = attrib.setdefault(policy.id, {})
                 for ind in inds:
-                    attrib[policy.id][ind] += c / len(inds)
+                    per[ind] = per.get(ind, 0.0) + c / len(inds)
             if di.anomaly_pct is not None and di.anomaly_pct >= thr and thr < 1 and aw > 0:
                 c = aw * min(1.0, (di.anomaly_pct - thr) / (1 - thr))
                 peak["anomaly"] = max(peak.get("anomaly", 0.0), c)
                 count["anomaly"] = count.get("anomaly", 0.0) + 1.0
                 total = sum(di.contributions.values()) or 1.0
+                per = attrib.setdefault("anomaly", {})
                 for ind, v in di.contributions.items():
-                    attrib["anomaly"][ind] += c * v / total
+                    per[ind] = per.get(ind, 0.0) + c * v / total
             if di.flags.get("items_top_level", 0) > 0:
                 last_top = d
             prev = d
+            if d < start:
+                continue
             s = 0.0
             shares: dict[str, float] = defaultdict(float)
             for src, v in peak.items():
@@ -194,7 +306,7 @@ def compute_risk(
                 eff = v * (1.0 + rw * math.log2(max(count[src], 1.0)))
                 eff *= calib.get(src, {}).get(d, 1.0)
                 s += eff
-                per = attrib[src]
+                per = attrib.get(src, {})
                 tot = sum(per.values()) or 1.0
                 for ind, a in per.items():
                     shares[ind] += eff * a / tot
@@ -217,7 +329,11 @@ def compute_risk(
             out["boost"].append(boost)
             out["top_indicators"].append(json.dumps(top))
             by_day[(user, d)] = score
-    return pa.table(out, schema=RISK_SCHEMA), by_day
+        if prev is not None and mark < len(marks):
+            text = RiskState(prev, last_top, peak, count, attrib).to_json()
+            for b in marks[mark:]:
+                saved[b][user] = text
+    return RiskRun(pa.table(out, schema=RISK_SCHEMA), by_day, saved)
 
 
 def alert_id(unit_code: str, user_key: str, policy_id: str, fired_no: int) -> str:

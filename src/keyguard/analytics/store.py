@@ -54,6 +54,26 @@ class Cache:
         hi = OPEN if hi is None else hi
         return [str(f) for a, b, f in self._ranges(name) if a <= hi and b >= lo]
 
+    def ranges(self, name: str) -> list[tuple[int, int]]:
+        """The day ranges of ``name``'s files, in order."""
+        return [(a, b) for a, b, _ in self._ranges(name)]
+
+    def read(self, name: str, lo: int, hi: int) -> pa.Table:
+        """The rows of the one file covering exactly days ``lo..hi`` (empty if none)."""
+        path = self.table_dir(name) / f"d{lo}_{hi}.parquet"
+        return pq.read_table(path) if path.exists() else self.schema(name).empty_table()
+
+    def remove(self, name: str, lo: int, hi: int) -> None:
+        """Remove the file covering exactly days ``lo..hi``, if any."""
+        (self.table_dir(name) / f"d{lo}_{hi}.parquet").unlink(missing_ok=True)
+
+    def put(self, name: str, table: pa.Table, lo: int, hi: int) -> None:
+        """Add ``table`` as the rows of days ``lo..hi`` (the caller dropped those days)."""
+        if not self.has(name):
+            self.write_schema(name, table.schema)
+        if table.num_rows:
+            self._put(name, table, lo, hi)
+
     def schema(self, name: str) -> pa.Schema:
         return pq.read_schema(self.table_dir(name) / SCHEMA_FILE)
 
@@ -95,6 +115,10 @@ class Cache:
                 self.drop_days(name, d, d)
         if table.num_rows:
             self._put(name, table, lo, hi)
+
+    def clear_table(self, name: str) -> None:
+        if self.table_dir(name).exists():
+            shutil.rmtree(self.table_dir(name))
 
     def clear(self) -> None:
         if self.root.exists():
