@@ -26,13 +26,13 @@ import pyarrow.parquet as pq
 from keyguard.events.schema import EVENT_SCHEMA
 from keyguard.events.store import DECOY_SCHEMA, EventStore, publish
 from keyguard.ingest.context import FileCounts, RunContext
-from keyguard.ingest.staging import DayFiles, Stager
+from keyguard.ingest.staging import DayFiles, Stager, parquet_options
 
 
 def _ids(paths: list[Path]) -> pa.Array:
     if not paths:
         return pa.array([], pa.string())
-    cols = [pq.read_table(p, columns=["event_id"])["event_id"] for p in paths]
+    cols = [pq.ParquetFile(p).read(columns=["event_id"])["event_id"] for p in paths]
     return pa.chunked_array([c for col in cols for c in col.chunks], pa.string()).combine_chunks()
 
 
@@ -83,7 +83,7 @@ def _rewrite_day(
     if not kept.num_rows:
         return None
     kept = kept.sort_by([("time_utc", "ascending")]).select(EVENT_SCHEMA.names)
-    pq.write_table(kept.cast(EVENT_SCHEMA), out, compression="zstd")
+    pq.write_table(kept.cast(EVENT_SCHEMA), out, **parquet_options(EVENT_SCHEMA))
     return out
 
 

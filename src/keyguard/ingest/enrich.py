@@ -23,6 +23,10 @@ from keyguard.ingest.context import RunContext
 
 #: Host part of a URL (scheme and user optional, no trailing dot), as RE2.
 URL_HOST_RE = r"^(?:[A-Za-z][A-Za-z0-9+.\-]*://)?(?:[^@/?#]*@)?([^:/?#]*[^:/?#.])"
+#: The same host for the usual ``http(s)://host[:port]`` URL (no user part), several times
+#: faster: where it finds a host that is not empty and does not end with a dot, that host is
+#: what :data:`URL_HOST_RE` finds; elsewhere :data:`URL_HOST_RE` is asked.
+URL_HOST_FAST_RE = r"^https?://([^/?#:@]*)(?::[^/?#@]*)?(?:[/?#]|$)"
 
 PRE_SCHEMA = pa.schema(
     [
@@ -83,9 +87,10 @@ def enrich_sql(pre: str, ctx: RunContext) -> str:
     local = f"p.time_utc + to_seconds({tz.offset_sql('p.time_utc', 'u', 't')})"
     return f"""
     WITH pre_host AS (
-      SELECT *, CASE WHEN url IS NOT NULL THEN nullif(lower(
-               regexp_extract(url, '{URL_HOST_RE}', 1)), '') END AS url_host
-      FROM {pre}
+      SELECT * EXCLUDE (kg_host), CASE WHEN url IS NOT NULL THEN nullif(lower(
+               CASE WHEN kg_host <> '' AND NOT ends_with(kg_host, '.') THEN kg_host
+                    ELSE regexp_extract(url, '{URL_HOST_RE}', 1) END), '') END AS url_host
+      FROM (SELECT *, regexp_extract(url, '{URL_HOST_FAST_RE}', 1) AS kg_host FROM {pre})
     )
     SELECT
       p.line_no,
@@ -156,14 +161,13 @@ class Categoriser:
     def column(self, hosts: pa.Array) -> pa.Array:
         if self.fn is None or len(hosts) == 0:
             return pa.nulls(len(hosts), pa.string())
-        uniq = pc.unique(hosts.drop_null()).to_pylist()
+        encoded = hosts.dictionary_encode()  # distinct hosts once; nulls stay null
+        uniq = encoded.dictionary.to_pylist()
         for h in uniq:
             if h not in self.cache:
                 self.cache[h] = self.fn(h)
-        values = pa.array(uniq, pa.string())
         cats = pa.array([self.cache[h] for h in uniq], pa.string())
-        idx = pc.index_in(hosts, value_set=values)
-        return pc.take(cats, idx)
+        return pc.take(cats, encoded.indices)
 
 
 def keep_predicate_urls(table: pa.Table, predicate: Callable[[str], bool]) -> pa.Array:

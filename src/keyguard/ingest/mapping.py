@@ -15,14 +15,16 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
 
 from keyguard.errors import ConfigError, InputError
 from keyguard.events.schema import ACTIVITIES, CATEGORIES
 from keyguard.ingest import tz
+
+if TYPE_CHECKING:
+    import jsonschema
 
 MAPPINGS_DIR = Path(__file__).resolve().parents[1] / "library" / "mappings"
 SCHEMA_PATH = MAPPINGS_DIR / "mapping.schema.json"
@@ -39,6 +41,8 @@ class RowError(Exception):
 
 @lru_cache(maxsize=1)
 def _validator() -> jsonschema.Draft202012Validator:
+    import jsonschema  # only when a mapping is read (a CERT ingest never needs it)
+
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     return jsonschema.Draft202012Validator(schema)
 

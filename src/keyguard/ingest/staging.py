@@ -25,6 +25,17 @@ from keyguard.ingest.enrich import STAGE_SCHEMA, Categoriser, keep_predicate_url
 
 MAX_RAW = 1000
 MAX_OPEN = 32
+#: Columns whose values rarely repeat: a dictionary would only cost time (and bytes).
+NO_DICTIONARY = frozenset({"event_id", "time_utc", "source_line", "content_hash"})
+
+
+def parquet_options(schema: pa.Schema) -> dict[str, object]:
+    """How staged and rewritten event files are written: zstd, no dictionary for ids,
+    times and line numbers."""
+    return {
+        "compression": "zstd",
+        "use_dictionary": [n for n in schema.names if n not in NO_DICTIONARY],
+    }
 
 
 @dataclass
@@ -132,15 +143,18 @@ class Stager:
         tag = "-h" if hashed else ""
         path = self.dir / f"s{seq:03d}-{day.isoformat()}-{len(group)}{tag}.parquet"
         group.append((seq, path))
-        writer = pq.ParquetWriter(
-            path, STAGE_SCHEMA if hashed else EVENT_SCHEMA, compression="zstd"
-        )
+        schema = STAGE_SCHEMA if hashed else EVENT_SCHEMA
+        writer = pq.ParquetWriter(path, schema, **parquet_options(schema))
         self._open[key] = writer
         return writer
 
     def _write_days(self, seq: int, table: pa.Table, *, hashed: bool) -> None:
-        table = table.sort_by([("local_date", "ascending")])
         days = table["local_date"].combine_chunks().cast(pa.int32()).to_numpy(zero_copy_only=False)
+        if len(days) > 1 and (np.diff(days) < 0).any():  # logs are mostly in time order
+            table = table.sort_by([("local_date", "ascending")])
+            days = (
+                table["local_date"].combine_chunks().cast(pa.int32()).to_numpy(zero_copy_only=False)
+            )
         cuts = [0, *(np.flatnonzero(np.diff(days)) + 1).tolist(), len(days)]
         for a, b in itertools.pairwise(cuts):
             day = dt.date(1970, 1, 1) + dt.timedelta(days=int(days[a]))
