@@ -14,6 +14,11 @@ and scored against ``answers.csv`` — detection never reads the answers:
 
 - recall@1% / recall@5%: insiders among the top 1% / 5% of people, divided by
   ``min(insiders, places)`` (the best any ranking could do), and the plain share of insiders
+- recall@1% of each scenario, and of the low-and-slow scenario (the goal), judged on its
+  own: the other scenarios' insiders are left out of the ranking — a louder insider of
+  another scenario ranked above a collector is not a false alarm — and the share of the
+  scenario's insiders in the top 1% of the rest is divided by ``min(insiders, places)``;
+  also printed "among all insiders" (the collectors' share of the top 1% of everybody);
 - average precision of the ranking;
 - recall per scenario: insiders of the scenario with an alert fired on or after their
   first malicious day (and in the top 5%);
@@ -201,7 +206,8 @@ def step_score(data: Path) -> dict[str, Any]:
     r1, r1_plain = recall_at(0.01)
     r5, r5_plain = recall_at(0.05)
     low = [u for u, a in insiders.items() if a["scenario"] == LOW_AND_SLOW]
-    low_top1 = (sum(1 for u in low if u in top1) / min(len(low), len(top1))) if low else None
+    low_top1 = scenario_recall(order, insiders, LOW_AND_SLOW, 0.01)
+    low_top1_all = (sum(1 for u in low if u in top1) / min(len(low), len(top1))) if low else None
     return {
         "people": len(order),
         "insiders": n_ins,
@@ -211,6 +217,14 @@ def step_score(data: Path) -> dict[str, Any]:
         "recall@5%": round(r5, 3),
         "recall@5% (share of insiders)": round(r5_plain, 3),
         "recall@1% low-and-slow": None if low_top1 is None else round(low_top1, 3),
+        "recall@1% low-and-slow (among all insiders)": (
+            None if low_top1_all is None else round(low_top1_all, 3)
+        ),
+        "recall@1% per scenario": {
+            k: round(v, 2)
+            for k in sorted({a["scenario"] for a in insiders.values()})
+            if (v := scenario_recall(order, insiders, k, 0.01)) is not None
+        },
         "average precision": round(ap, 3),
         "recall per scenario (alert after start)": {
             k: round(sum(v) / len(v), 2) for k, v in sorted(detected_by_scn.items())
@@ -224,6 +238,21 @@ def step_score(data: Path) -> dict[str, Any]:
         "false alerts": false_alerts,
         "false alerts / 1000 person-days": round(1000 * false_alerts / max(person_days, 1), 3),
     }
+
+
+def scenario_recall(
+    order: list[str], insiders: dict[str, dict[str, str]], scenario: str, frac: float
+) -> float | None:
+    """Recall of one scenario at the top ``frac`` of people, the scenario judged on its own:
+    the other scenarios' insiders are left out of the ranking (they are neither hits nor
+    false alarms for this scenario), the top ``frac`` of the rest is taken and the hits are
+    divided by ``min(scenario's insiders, places)``."""
+    mine = {u for u, a in insiders.items() if a["scenario"] == scenario}
+    if not mine:
+        return None
+    ranked = [u for u in order if u not in insiders or u in mine]
+    k = max(1, round(len(ranked) * frac))
+    return sum(1 for u in ranked[:k] if u in mine) / min(len(mine), k)
 
 
 def step_drop_last_day(data: Path, put_back: bool) -> dict[str, Any]:

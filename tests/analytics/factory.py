@@ -405,9 +405,12 @@ SCENARIOS = {
     "personal_mail": 24,
     "removable_spike": 6,
     "mass_email": 13,
+    "steady_reader_moving_out": 15,
 }
-#: Benign look-alikes: heavy job-site browsing alone; a notice of departure and nothing else.
-LOOKALIKES = {"job_browsing": 21, "quiet_leaver": 23}
+#: Benign look-alikes: heavy job-site browsing alone; a notice of departure and nothing else;
+#: someone who reads another department's documents every day from the first day on (their
+#: 90-day count fills up over the first months: a window filling is not a rise).
+LOOKALIKES = {"job_browsing": 21, "quiet_leaver": 23, "steady_cross_reader": 18}
 
 
 def inject(org: Org) -> dict[str, str]:
@@ -476,4 +479,18 @@ def inject(org: Org) -> dict[str, str]:
             for _ in range(5):
                 org.web(j, day, 12, "careerladder.example", "job_search")
     org.notice(p("quiet_leaver").staff_id, 45)
+    # Two steady readers of the research department's documents, new ones each working day
+    # from the first day; from day 56 the second also copies two of them a day to removable
+    # media (a steady level of reading, and collection moved out that stays under every
+    # per-day threshold).
+    reader, mover = p("steady_cross_reader"), p("steady_reader_moving_out")
+    for day in range(org.days):
+        if org.working(day):
+            for k in range(2):
+                doc = org.share("research", "research-p0", 300 + 2 * day + k)
+                org.file(reader, day, 15, doc)
+                org.file(mover, day, 15, doc)
+                if day >= 56:
+                    org.usb(mover, day, 16)
+                    org.file(mover, day, 16, doc, to_usb=True)
     return {name: pp[i].staff_id for name, i in {**SCENARIOS, **LOOKALIKES}.items()}

@@ -14,10 +14,10 @@ from keyguard.policies.loader import active_policies
 from .conftest import Detected
 from .factory import LOOKALIKES, SCENARIOS
 
-#: Policy title -> the scenario that must make it fire.
-POSITIVE = {
+#: Policy title -> the scenarios that must make it fire.
+POSITIVE: dict[str, str | tuple[str, ...]] = {
     "Data theft before departure": "departure",
-    "Low-and-slow collection beyond need-to-know": "low_and_slow",
+    "Low-and-slow collection beyond need-to-know": ("low_and_slow", "steady_reader_moving_out"),
     "Collection followed by movement out": "collect_exfil",
     "Use of another person's machine": "other_machine",
     "Account used by someone else for a mass e-mail": "credential_misuse",
@@ -52,8 +52,10 @@ def test_policy_fires_on_its_fixture_and_not_on_the_benign_slice(
     detected: Detected, title: str
 ) -> None:
     fired = alerts_by_policy(detected).get(title, set())
-    target = detected.targets[POSITIVE[title]].casefold()
-    assert target in fired, f"{title} did not fire on {POSITIVE[title]}"
+    wanted = POSITIVE[title]
+    for scenario in (wanted,) if isinstance(wanted, str) else wanted:
+        target = detected.targets[scenario].casefold()
+        assert target in fired, f"{title} did not fire on {scenario}"
     insiders = {detected.targets[s].casefold() for s in SCENARIOS}
     benign = fired - insiders - ALLOWED_FALSE_POSITIVES.get(title, set())
     assert not benign, f"{title} fired on benign people {sorted(benign)}"

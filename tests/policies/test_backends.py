@@ -61,7 +61,16 @@ def test_every_detector_query_renders_for_spark() -> None:
 def test_features_have_every_catalog_indicator_in_order() -> None:
     tree = sqlglot.parse_one(sql_stage_b.features_sql(1, 2), read="duckdb")
     names = [e.alias_or_name for e in tree.expressions]
-    assert names[5:] == list(catalog.indicators())
+    assert names[:7] == [
+        "user_key",
+        "day_no",
+        "department",
+        "job_title",
+        "top_level_flag",
+        "seen_from",
+        "unit_from",
+    ]
+    assert names[7:] == list(catalog.indicators())
 
 
 def test_condition_language() -> None:

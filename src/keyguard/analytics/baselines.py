@@ -52,11 +52,39 @@ def _matrix(table: pa.Table, ids: list[str]) -> np.ndarray:
     )
 
 
+def own_scaled(features: pa.Table, ids: list[str]) -> np.ndarray:
+    """The indicator matrix own statistics are computed on: counts over a window scaled to a
+    full window while the person's history (from ``seen_from``) is shorter than it — as
+    :func:`keyguard.analytics.sql_baselines.own_scaled` does for the scored value."""
+    x = _matrix(features, ids)
+    if "seen_from" not in features.column_names:
+        return x
+    cat = catalog.indicators()
+    days = features.column("day_no").to_numpy().astype(np.float64)
+    seen = features.column("seen_from").to_numpy(zero_copy_only=False).astype(np.float64)
+    unit_from = (
+        features.column("unit_from").to_numpy(zero_copy_only=False).astype(np.float64)
+        if "unit_from" in features.column_names
+        else np.full(features.num_rows, np.nan)
+    )
+    for j, i in enumerate(ids):
+        window = cat[i].window
+        if cat[i].kind == "cumulative" and window:
+            start = seen
+            if cat[i].counted_after_days:
+                start = np.fmax(seen, unit_from + cat[i].counted_after_days)
+            covered = np.clip(days - start + 1, 1, window)
+            covered = np.where(np.isnan(covered), window, covered)
+            x[:, j] = x[:, j] * window / covered
+    return x
+
+
 def own_stats(
     features: pa.Table, lo: int, hi: int, cfg: dict[str, Any], only: set[str] | None = None
 ) -> pa.Table:
     """Per person-day in ``lo..hi``: active days and the 10/50/90th percentiles of each
-    indicator over the person's previous ``own_window_days`` (the day itself excluded)."""
+    indicator over the person's previous ``own_window_days`` (the day itself excluded);
+    counts over a window scaled to a full window (:func:`own_scaled`)."""
     w = int(cfg["own_window_days"])
     ids = [i for i in baseline_ids() if only is None or i in only]
     users = features.column("user_key").to_numpy(zero_copy_only=False)
@@ -64,7 +92,7 @@ def own_stats(
     _, uidx = np.unique(users, return_inverse=True)
     order = np.lexsort((days, uidx))
     keys = uidx[order].astype(np.int64) * 10_000_000 + days[order]
-    x = _matrix(features, ids)[order]
+    x = own_scaled(features, ids)[order]
     target = np.flatnonzero((days[order] >= lo) & (days[order] <= hi))
     start = np.searchsorted(keys, keys[target] - w, side="left")
     end = np.searchsorted(keys, keys[target], side="left")

@@ -177,6 +177,7 @@ def run_range(
     put("b_items", sql_stage_b.items_sql(lo, hi))
     put("b_rare_access", sql_stage_b.rarity_sql(lo, hi))
     put("b_rare", sql_stage_b.rare_sql(lo, hi))
+    put("b_moved", sql_stage_b.moved_sql(lo, hi))
     put("outside_rcpt", sql_stage_b.outside_recipients_sql(lo, hi))
     eng.register(
         "name_personal", name_personal(eng.table("outside_rcpt"), inputs.table("person_names"))
@@ -251,7 +252,7 @@ def register_item_access(
             "CREATE OR REPLACE TEMP VIEW kg_access_ev AS SELECT user_key || '|' || "
             "CAST(day_no AS VARCHAR) || '|' || category || '|' || object AS event_id, "
             "CAST(DATE '1970-01-01' + day_no AS DATE) AS local_date, user_key AS source_user, "
-            "host, category, 'open' AS activity, object, user_key, day_no, n FROM a_access "
+            "host, category, 'open' AS activity, object, user_key, day_no, n, moved FROM a_access "
             f"WHERE day_no BETWEEN {lo} AND {hi}"
         )
         event_items(eng.con, unit.code, "kg_access_ev", session=session).create_view(
@@ -266,7 +267,7 @@ def register_item_access(
               MAX(i.item_level) AS level,
               MAX(CASE WHEN i.item_level_rank >= {top} THEN 1 ELSE 0 END) AS top_level,
               MAX(a.n) AS n, MAX(CASE WHEN o.event_id IS NOT NULL THEN 1 ELSE 0 END) AS outside,
-              MIN(i.reference) AS owner
+              MIN(i.reference) AS owner, MAX(a.moved) AS moved
             FROM kg_items i JOIN kg_access_ev a ON a.event_id = i.event_id
             LEFT JOIN o ON o.event_id = i.event_id AND o.item_id = i.item_id
             GROUP BY a.user_key, a.day_no, lower(replace(a.object, chr(92), '/'))""")

@@ -14,6 +14,16 @@ bad days make. ``scored`` adds robust z-scores and ratios:
 
 with ``floor`` 1 for counts and 1 MB for byte volumes; null (never true in a policy) when the
 person has fewer than ``own_min_days`` earlier active days.
+
+Counts over a window (``kind: cumulative``, e.g. distinct items over 90 days) grow while a
+person's history is shorter than the window, so a steady level would look like a rise
+against the person's own earlier, still-filling values. Their *own* statistics are
+therefore computed on the count scaled to a full window,
+``value * window / min(window, day - start + 1)`` — ``start`` the person's first day in the
+data (``seen_from``), or for an indicator counted only once the data covers
+``counted_after_days`` days, that day if later — the same value once the history covers
+the window. Thresholds (``gte``) and
+peer statistics use the count itself (peers' counts fill alike).
 """
 
 from __future__ import annotations
@@ -36,18 +46,33 @@ def floor_of(ind: str) -> float:
     return 1_000_000.0 if catalog.indicators()[ind].kind == "bytes" else 1.0
 
 
+def own_scaled(ind: str, alias: str = "f") -> str:
+    """SQL of the value of ``ind`` that own statistics compare: for a count over a window,
+    scaled to a full window while the person's history is shorter (see module doc)."""
+    spec = catalog.indicators()[ind]
+    if spec.kind != "cumulative" or not spec.window:
+        return f"{alias}.{ind}"
+    w = int(spec.window)
+    start = f"{alias}.seen_from"
+    if spec.counted_after_days:
+        start = f"GREATEST({start}, {alias}.unit_from + {int(spec.counted_after_days)})"
+    covered = f"LEAST({w}, GREATEST({alias}.day_no - {start} + 1, 1))"
+    return f"({alias}.{ind} * {w}.0 / COALESCE({covered}, {w}))"
+
+
 def stat_columns(ind: str, stat: str) -> str:
     """SQL of one derived statistic of ``ind`` (``own_z``, ``peer_ratio``, ``own_p90`` ...)
     over ``f`` (features) and ``b`` (baselines)."""
     fl = floor_of(ind)
     if stat in ("own_z", "own_ratio"):
         ok = "b.own_days >= {min_days}"
+        v = own_scaled(ind)
         if stat == "own_z":
             return (
-                f"CASE WHEN {ok} THEN (f.{ind} - b.{ind}__own_p50) / GREATEST("
+                f"CASE WHEN {ok} THEN ({v} - b.{ind}__own_p50) / GREATEST("
                 f"(b.{ind}__own_p90 - b.{ind}__own_p10) / 2.5631, {fl}) END"
             )
-        return f"CASE WHEN {ok} THEN f.{ind} / GREATEST(b.{ind}__own_p90, {fl}) END"
+        return f"CASE WHEN {ok} THEN {v} / GREATEST(b.{ind}__own_p90, {fl}) END"
     if stat == "peer_z":
         return (
             f"(f.{ind} - b.{ind}__peer_p50) / GREATEST((b.{ind}__peer_p90 - "

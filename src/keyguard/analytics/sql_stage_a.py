@@ -22,7 +22,8 @@ def ev_sql(lo: int, hi: int) -> str:
         " AS day_no, CAST(e.local_hour AS INTEGER) AS hour, lower(e.host) AS host,"
         " lower(e.category) AS category, lower(e.activity) AS activity, e.object,"
         " lower(e.url_host) AS url_host, e.site_category, e.size, e.to_removable,"
-        " e.from_removable, lower(e.sender) AS sender, e.recipients, e.attachments, e.event_id"
+        " e.from_removable, lower(e.sender) AS sender, e.recipients, e.recipients_outside,"
+        " e.attachments, e.event_id"
         " FROM events e JOIN user_map m ON e.source_user = m.source_user"
         f" WHERE e.local_date BETWEEN DATE '{iso(lo)}' AND DATE '{iso(hi)}'"
     )
@@ -99,11 +100,23 @@ FROM ev WHERE host IS NOT NULL GROUP BY user_key, host, day_no
 
 
 def access_sql() -> str:
-    """Distinct objects (paths, kept URLs, decoys) each person touched each day."""
+    """Distinct objects (paths, kept URLs, decoys) each person touched each day, and whether
+    the person moved the object out that day (``moved``): a file written to removable media,
+    or a document attached to an e-mail with a recipient outside the organization (its
+    attachment name is the document's path, as in CERT's e-mail logs)."""
     return """
-SELECT user_key, day_no, category, object, MIN(host) AS host, COUNT(*) AS n
-FROM ev WHERE object IS NOT NULL AND category IN ('file', 'http', 'decoy')
-GROUP BY user_key, day_no, category, object
+WITH sent AS (SELECT user_key, day_no, host, UNNEST(attachments) AS att FROM ev
+              WHERE category = 'email' AND activity = 'send' AND attachments IS NOT NULL
+              AND COALESCE(recipients_outside, 0) > 0),
+x AS (SELECT user_key, day_no, category, object, host,
+        CASE WHEN category = 'file' AND to_removable THEN 1 ELSE 0 END AS moved FROM ev
+      WHERE object IS NOT NULL AND category IN ('file', 'http', 'decoy')
+      UNION ALL
+      SELECT user_key, day_no, 'file' AS category, att.name AS object, host, 1 AS moved
+      FROM sent WHERE att.name IS NOT NULL AND att.name <> '')
+SELECT user_key, day_no, category, object, MIN(host) AS host, COUNT(*) AS n,
+  MAX(moved) AS moved
+FROM x GROUP BY user_key, day_no, category, object
 """
 
 

@@ -117,7 +117,7 @@ def _prefixes(depths: list[int]) -> str:
     for k in sorted({int(d) for d in depths if 1 <= int(d) <= 8}):
         rx = "^/*(" + "/".join(["[^/]+"] * k) + ")/"
         parts.append(
-            f"SELECT user_key, day_no, object, n, {k} AS depth, "
+            f"SELECT user_key, day_no, object, n, moved, {k} AS depth, "
             f"regexp_extract(path, '{rx}', 1) AS prefix FROM acc"
         )
     return " UNION ALL ".join(parts)
@@ -133,9 +133,9 @@ def share_access_sql(lo: int, hi: int, cfg: dict[str, Any]) -> str:
     wk = (w + 6) // 7
     share, min_days = float(cfg["share_min_share"]), int(cfg["share_min_days"])
     return f"""
-WITH acc AS (SELECT user_key, day_no, object, n, lower(replace(object, chr(92), '/')) AS path
-             FROM a_access WHERE category IN ('file', 'decoy')
-             AND day_no BETWEEN {lo - wk * 7 - 7} AND {hi}),
+WITH acc AS (SELECT user_key, day_no, object, n, moved,
+               lower(replace(object, chr(92), '/')) AS path FROM a_access
+             WHERE category IN ('file', 'decoy') AND day_no BETWEEN {lo - wk * 7 - 7} AND {hi}),
 pre AS (SELECT * FROM ({_prefixes(cfg["share_depths"])}) x WHERE prefix <> ''),
 ud AS (SELECT DISTINCT p.prefix, p.user_key, p.day_no, pe.department FROM pre p
        LEFT JOIN people pe ON pe.user_key = p.user_key AND p.day_no >= pe.from_no
@@ -165,7 +165,7 @@ cand AS (SELECT need.prefix, need.w, 'department' AS kind, wd.owner, SUM(wd.n) A
 owners AS (SELECT cand.prefix, cand.w, cand.kind, cand.owner FROM cand
            JOIN tot ON tot.prefix = cand.prefix AND tot.w = cand.w
            WHERE cand.n >= {min_days} AND cand.n >= {share} * tot.total),
-cls AS (SELECT p.user_key, p.day_no, p.object, p.n, o.kind, o.owner,
+cls AS (SELECT p.user_key, p.day_no, p.object, p.n, p.moved, o.kind, o.owner,
           CASE WHEN o.kind = 'department' AND o.owner = pe.department THEN 1
                WHEN o.kind = 'project' AND pp.project IS NOT NULL THEN 1 ELSE 0 END AS mine
         FROM pre p JOIN owners o ON o.prefix = p.prefix AND o.w = {_week("p.day_no")}
@@ -177,7 +177,7 @@ cls AS (SELECT p.user_key, p.day_no, p.object, p.n, o.kind, o.owner,
 SELECT user_key, day_no, lower(replace(object, chr(92), '/')) AS item_id,
   CAST(NULL AS VARCHAR) AS level, 0 AS top_level, MAX(n) AS n,
   CASE WHEN MAX(mine) = 1 THEN 0 ELSE 1 END AS outside,
-  MIN(CASE WHEN mine = 0 THEN owner END) AS owner
+  MIN(CASE WHEN mine = 0 THEN owner END) AS owner, MAX(moved) AS moved
 FROM cls GROUP BY user_key, day_no, lower(replace(object, chr(92), '/'))
 """
 
@@ -228,12 +228,14 @@ LEFT JOIN run ON run.user_key = g.user_key AND run.day_no = g.day_no
 """
 
 
-def rarity_sql(lo: int, hi: int, window: int = 90, min_history: int = 28) -> str:
+def rarity_sql(lo: int, hi: int, window: int = 90, min_history: int | None = None) -> str:
     """Accesses outside need-to-know (days ``lo - 89..hi``) flagged ``rare`` when no one
     else of the person's department touched the same item (register item, or the other
     department's or project's share) in the ``window`` days before — once the data covers
     ``min_history`` days (before, every item would look rare) and the department is known."""
     big = max(CUM_WINDOWS)
+    if min_history is None:  # as the catalog declares it (own baselines rely on it)
+        min_history = catalog.indicators()["items_outside_ntk_rare"].counted_after_days
     return f"""
 WITH a AS (SELECT b.user_key, b.day_no, b.item_id, b.outside, COALESCE(b.owner, '') AS ref,
              p.department FROM b_item_access b
@@ -257,12 +259,16 @@ LEFT JOIN seen ON seen.user_key = t.user_key AND seen.day_no = t.day_no
 """
 
 
-def rare_sql(lo: int, hi: int, window: int = 90) -> str:
-    """Daily and 90-day distinct counts of rare accesses outside need-to-know (needs
-    ``b_rare_access``)."""
+def distinct_window_sql(
+    lo: int, hi: int, source: str, where: str, daily: str, cumulative: str, window: int = 90
+) -> str:
+    """Daily and ``window``-day distinct counts of the items of ``source`` (``user_key``,
+    ``item_id``, ``day_no``) that meet ``where``: ``daily`` on the day, ``cumulative`` over
+    the ``window`` days ending on it."""
     return f"""
 WITH grid AS (SELECT user_key, day_no FROM a_user_day WHERE day_no BETWEEN {lo} AND {hi}),
-o AS (SELECT DISTINCT user_key, item_id, day_no FROM b_rare_access WHERE rare = 1),
+o AS (SELECT DISTINCT user_key, item_id, day_no FROM {source}
+      WHERE ({where}) AND day_no BETWEEN {lo - window + 1} AND {hi}),
 daily AS (SELECT user_key, day_no, COUNT(*) AS n FROM o WHERE day_no BETWEEN {lo} AND {hi}
           GROUP BY user_key, day_no),
 nx AS (SELECT user_key, item_id, day_no,
@@ -274,11 +280,40 @@ dl AS (SELECT user_key, day_no, 1 AS d FROM nx
 sm AS (SELECT user_key, day_no, SUM(d) AS d FROM dl GROUP BY user_key, day_no),
 run AS (SELECT user_key, day_no, SUM(d) OVER (PARTITION BY user_key ORDER BY day_no
           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS v FROM sm)
-SELECT g.user_key, g.day_no, COALESCE(daily.n, 0) AS items_outside_ntk_rare,
-  COALESCE(run.v, 0) AS items_outside_ntk_rare_90d
+SELECT g.user_key, g.day_no, COALESCE(daily.n, 0) AS {daily},
+  COALESCE(run.v, 0) AS {cumulative}
 FROM grid g LEFT JOIN daily ON daily.user_key = g.user_key AND daily.day_no = g.day_no
 LEFT JOIN run ON run.user_key = g.user_key AND run.day_no = g.day_no
 """
+
+
+def rare_sql(lo: int, hi: int, window: int = 90) -> str:
+    """Daily and 90-day distinct counts of rare accesses outside need-to-know (needs
+    ``b_rare_access``)."""
+    return distinct_window_sql(
+        lo,
+        hi,
+        "b_rare_access",
+        "rare = 1",
+        "items_outside_ntk_rare",
+        "items_outside_ntk_rare_90d",
+        window,
+    )
+
+
+def moved_sql(lo: int, hi: int, window: int = 90) -> str:
+    """Daily and 90-day distinct counts of classified items outside need-to-know the person
+    moved out (copied to removable media, or attached to an e-mail leaving the
+    organization; needs ``b_item_access`` with the days ``lo - window + 1 .. hi``)."""
+    return distinct_window_sql(
+        lo,
+        hi,
+        "b_item_access",
+        "moved = 1 AND outside = 1",
+        "items_outside_ntk_moved",
+        "items_outside_ntk_moved_90d",
+        window,
+    )
 
 
 def personal_sql(hi: int) -> str:
@@ -384,6 +419,8 @@ SOURCES: dict[str, str] = {
     "items_top_level": "b_items",
     "items_outside_ntk_rare": "b_rare",
     "items_outside_ntk_rare_90d": "b_rare",
+    "items_outside_ntk_moved": "b_moved",
+    "items_outside_ntk_moved_90d": "b_moved",
     "email_out": "b_email",
     "email_out_attach": "b_email",
     "email_out_attach_bytes": "b_email",
@@ -413,9 +450,16 @@ def features_sql(lo: int, hi: int) -> str:
         f"LEFT JOIN {t} ON {t}.user_key = d.user_key AND {t}.day_no = d.day_no"
         for t in sorted(set(SOURCES.values()))
     )
+    # ``seen_from``: the person's first day in the data, ``unit_from`` the unit's, so that own
+    # baselines of counts over a window can tell a window still filling from a rising count.
     return (
         f"SELECT d.user_key, d.day_no, b_person.department, b_person.job_title, "
         "CAST(COALESCE(b_person.top_level, 0) AS INTEGER) AS top_level_flag, "
+        "CAST(sf.seen_from AS INTEGER) AS seen_from, "
+        "CAST(uf.unit_from AS INTEGER) AS unit_from, "
         f"{', '.join(cols)} FROM a_user_day d {joins} "
+        "LEFT JOIN (SELECT user_key, MIN(day_no) AS seen_from FROM a_user_day "
+        f"WHERE day_no <= {hi} GROUP BY user_key) sf ON sf.user_key = d.user_key "
+        "CROSS JOIN (SELECT MIN(day_no) AS unit_from FROM a_user_day) uf "
         f"WHERE d.day_no BETWEEN {lo} AND {hi}"
     )

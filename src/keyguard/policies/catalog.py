@@ -60,6 +60,7 @@ class Indicator:
     anomaly: bool = False
     window: int | None = None
     base: str | None = None
+    counted_after_days: int = 0
 
 
 def forbidden_word(name: str) -> str | None:
@@ -86,12 +87,15 @@ def indicators() -> dict[str, Indicator]:
             anomaly=bool(raw.get("anomaly", False)),
             window=raw.get("window"),
             base=raw.get("base"),
+            counted_after_days=int(raw.get("counted_after_days", 0)),
         )
         problem = None
         if ind.category not in CATEGORIES:
             problem = f"unknown category {ind.category!r}"
         elif ind.kind not in KINDS:
             problem = f"unknown kind {ind.kind!r}"
+        elif ind.counted_after_days < 0:
+            problem = "counted_after_days must be 0 or more"
         elif ind.kind == "cumulative" and (not ind.window or ind.base not in out):
             problem = "a cumulative indicator needs a window and an earlier base indicator"
         elif forbidden_word(ind.id):
