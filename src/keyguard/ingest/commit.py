@@ -32,8 +32,11 @@ from keyguard.ingest.staging import DayFiles, Stager, parquet_options
 def _ids(paths: list[Path]) -> pa.Array:
     if not paths:
         return pa.array([], pa.string())
-    cols = [pq.ParquetFile(p).read(columns=["event_id"])["event_id"] for p in paths]
-    return pa.chunked_array([c for col in cols for c in col.chunks], pa.string()).combine_chunks()
+    chunks = []
+    for path in paths:
+        with pq.ParquetFile(path) as f:  # not pq.read_table: no pyarrow.dataset needed
+            chunks.extend(f.read(columns=["event_id"])["event_id"].chunks)
+    return pa.chunked_array(chunks, pa.string()).combine_chunks()
 
 
 def _hash_ids(table: pa.Table, prefix: str) -> pa.Array:
