@@ -61,6 +61,11 @@ def invalid_utf8(chunk: LineChunk, arr: np.ndarray) -> np.ndarray:
     return bad
 
 
+def _is_blank_byte(b: np.ndarray) -> np.ndarray:
+    """Space or tab (what ``np.isin(b, (32, 9))`` says, without its sorting)."""
+    return (b == 32) | (b == 9)
+
+
 def _trim(arr: np.ndarray, begin: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Field bounds without leading and trailing spaces and tabs."""
     if len(arr) == 0:
@@ -70,13 +75,13 @@ def _trim(arr: np.ndarray, begin: np.ndarray, end: np.ndarray) -> tuple[np.ndarr
     active = np.arange(len(begin))
     while len(active):
         b = begin[active]
-        blank = (b < end[active]) & np.isin(arr[np.minimum(b, last)], (32, 9))
+        blank = (b < end[active]) & _is_blank_byte(arr[np.minimum(b, last)])
         active = active[blank]
         begin[active] += 1
     active = np.arange(len(end))
     while len(active):
         e = end[active]
-        blank = (e > begin[active]) & np.isin(arr[np.maximum(e - 1, 0)], (32, 9))
+        blank = (e > begin[active]) & _is_blank_byte(arr[np.maximum(e - 1, 0)])
         active = active[blank]
         end[active] -= 1
     return begin, end
