@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from keyguard.analytics.scoring import RiskState
 from keyguard.analytics.store import Cache
 
 TABLE = "risk_state"
@@ -34,9 +33,10 @@ def _usable(cache: Cache) -> bool:
     return meta.get(b"format") == FORMAT.encode()
 
 
-def load(cache: Cache, before: int) -> tuple[int | None, dict[str, RiskState]]:
-    """The latest checkpoint day before ``before`` and each person's state then; ``(None,
-    {})`` when there is none (scoring then starts from the first day)."""
+def load(cache: Cache, before: int) -> tuple[int | None, dict[str, str]]:
+    """The latest checkpoint day before ``before`` and each person's state then (as JSON,
+    read by ``scoring.RiskState.from_json`` when needed); ``(None, {})`` when there is none
+    (scoring then starts from the first day)."""
     if not _usable(cache):
         return None, {}
     days = [a for a, b in cache.ranges(TABLE) if a == b and a < before]
@@ -46,7 +46,7 @@ def load(cache: Cache, before: int) -> tuple[int | None, dict[str, RiskState]]:
     table = cache.read(TABLE, day, day)
     users = table.column("user_key").to_pylist()
     texts = table.column("state").to_pylist()
-    return day, {u: RiskState.from_json(t) for u, t in zip(users, texts, strict=True)}
+    return day, dict(zip(users, texts, strict=True))
 
 
 def checkpoints(first: int, hi: int) -> list[int]:

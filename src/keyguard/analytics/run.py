@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
@@ -536,10 +537,9 @@ def _calibration(
         "ON f.user_key = h.user_key AND f.day_no = h.day_no "
         f"WHERE h.day_no BETWEEN {since} AND {hi}"
     )
-    users, a_user = np.unique(
-        active.column("user_key").to_numpy(zero_copy_only=False), return_inverse=True
-    )
-    index = {u: i for i, u in enumerate(users.tolist())}
+    coded = pc.dictionary_encode(active.column("user_key")).combine_chunks()
+    a_user = coded.indices.to_numpy(zero_copy_only=False)
+    index = {u: i for i, u in enumerate(coded.dictionary.to_pylist())}
     per: dict[str, tuple[list[int], list[int]]] = {}
     for pid, user, d in zip(
         fired.column("policy_id").to_pylist(),

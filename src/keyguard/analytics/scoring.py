@@ -26,7 +26,7 @@ import hashlib
 import json
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -233,15 +233,15 @@ def score_people(
     cfg: dict[str, Any],
     calib: dict[str, dict[int, float]],
     *,
-    states: dict[str, RiskState] | None = None,
+    states: Mapping[str, RiskState | str] | None = None,
     emit_from: int | None = None,
     checkpoints: list[int] | None = None,
 ) -> RiskRun:
     """Risk of the person-days ``days`` (:func:`compute_risk`), each person starting from
-    ``states`` (their state at the end of the day before the first of ``days``; none: from
-    nothing). Rows only for days from ``emit_from``; earlier days only advance the state.
-    ``checkpoints``: days (none before the states' day) at whose end each person's state is
-    kept (as JSON, :class:`RiskState`) — a later run resumes from them."""
+    ``states`` (their state at the end of the day before the first of ``days``, or its JSON
+    text; none: from nothing). Rows only for days from ``emit_from``; earlier days only
+    advance the state. ``checkpoints``: days (none before the states' day) at whose end each
+    person's state is kept (as JSON, :class:`RiskState`) — a later run resumes from them."""
     rc = cfg["risk"]
     weights = {k: float(v) for k, v in rc["level_weights"].items()}
     thr = float(cfg["anomaly_threshold"])
@@ -256,7 +256,16 @@ def score_people(
     by_day: dict[tuple[str, int], float] = {}
     saved: dict[int, dict[str, str]] = {b: {} for b in marks}
     for user in sorted(set(days) | set(states)):
-        st = states.get(user) or RiskState()
+        kept = states.get(user)
+        if user not in days:  # nothing new: the state as it was, at every checkpoint
+            if kept is not None:
+                text = kept if isinstance(kept, str) else kept.to_json()
+                for b in marks:
+                    saved[b][user] = text
+            continue
+        if isinstance(kept, str):
+            kept = RiskState.from_json(kept)
+        st = kept or RiskState()
         peak, count, attrib = st.peak, st.count, st.attrib
         prev, last_top = st.prev, st.last_top
         mark = 0
