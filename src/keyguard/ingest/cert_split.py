@@ -63,7 +63,8 @@ def invalid_utf8(chunk: LineChunk, arr: np.ndarray) -> np.ndarray:
 
 def _is_blank_byte(b: np.ndarray) -> np.ndarray:
     """Space or tab (what ``np.isin(b, (32, 9))`` says, without its sorting)."""
-    return (b == 32) | (b == 9)
+    blank: np.ndarray = (b == 32) | (b == 9)
+    return blank
 
 
 def _trim(arr: np.ndarray, begin: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -51,7 +51,7 @@ class MappedParser:
         if self.spec.format == "jsonl":
             try:
                 obj = json.loads(text)
-            except ValueError as exc:
+            except json.JSONDecodeError as exc:
                 raise RowError(f"not JSON ({exc.msg} at column {exc.colno})") from exc
             if not isinstance(obj, dict):
                 raise RowError("not a JSON object")
