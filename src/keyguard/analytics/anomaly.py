@@ -97,7 +97,9 @@ def score_range(
         train = train[np.lexsort((np.array([users[i] for i in train]), days[train]))]
         rng = np.random.default_rng(p)
         if train.size > sample:
-            train = np.sort(rng.choice(train, size=sample, replace=False))
+            # positions in the fixed order, kept in that order (the history's own row order
+            # is arbitrary; the model depends on the order of its training rows)
+            train = train[np.sort(rng.choice(train.size, size=sample, replace=False))]
         x_train = _matrix(history.take(pa.array(train)), ids)
         model, ref, median = _fit(x_train, p, cfg, models)
         x_test = _matrix(history.take(pa.array(test)), ids)
