@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,35 @@ from keyguard.privacy import pseudonyms
 from .factory import Org, inject
 
 FAST = {"anomaly_trees": 30}
+
+
+@contextmanager
+def empty_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: str = ""
+) -> Iterator[tuple[Path, Engine]]:
+    """A fresh home with an empty, migrated SQLite database and the fast analytics settings
+    (plus ``settings``, YAML lines), as ``KEYGUARD_HOME``."""
+    from keyguard.identity.bootstrap import mark_home
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("KEYGUARD_HOME", str(home))
+    monkeypatch.delenv("KEYGUARD_DATABASE_URL", raising=False)
+    config.reset_settings()
+    pseudonyms.clear_key_cache()
+    mark_home(home)
+    (home / "analytics").mkdir()
+    (home / "analytics" / "config.yaml").write_text(
+        "".join(f"{k}: {v}\n" for k, v in FAST.items()) + settings, encoding="utf-8"
+    )
+    eng = db_engine.make_engine(f"sqlite:///{home / 'keyguard.db'}")
+    upgrade(eng)
+    try:
+        yield home, eng
+    finally:
+        eng.dispose()
+        config.reset_settings()
+        pseudonyms.clear_key_cache()
 
 
 @dataclass

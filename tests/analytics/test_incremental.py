@@ -13,21 +13,16 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import Engine, select
 
-from keyguard import config
 from keyguard.analytics.days import day_no
 from keyguard.analytics.models import Alert, RiskDay
 from keyguard.analytics.run import detect
 from keyguard.analytics.store import Cache
-from keyguard.db import engine as db_engine
-from keyguard.db.migrate import upgrade
 from keyguard.db.session import sessionmaker_for
-from keyguard.identity.bootstrap import mark_home
-from keyguard.privacy import pseudonyms
 from keyguard.records.org.models import Person, PersonVersion, Unit
 from keyguard.records.register.imports import import_grants, import_register
 from keyguard.records.register.models import Grant
 
-from .conftest import FAST
+from .conftest import empty_home
 from .factory import Org, inject
 
 CUT = 45  # the first run sees days 0..44
@@ -35,23 +30,8 @@ CUT = 45  # the first run sees days 0..44
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Engine]]:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("KEYGUARD_HOME", str(home))
-    monkeypatch.delenv("KEYGUARD_DATABASE_URL", raising=False)
-    config.reset_settings()
-    pseudonyms.clear_key_cache()
-    mark_home(home)
-    (home / "analytics").mkdir()
-    (home / "analytics" / "config.yaml").write_text(
-        "".join(f"{k}: {v}\n" for k, v in FAST.items()), encoding="utf-8"
-    )
-    eng = db_engine.make_engine(f"sqlite:///{home / 'keyguard.db'}")
-    upgrade(eng)
-    yield home, eng
-    eng.dispose()
-    config.reset_settings()
-    pseudonyms.clear_key_cache()
+    with empty_home(tmp_path, monkeypatch) as made:
+        yield made
 
 
 def _register(tmp: Path, session: Any, unit: Unit) -> None:

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, select
 
-from keyguard import config
 from keyguard.analytics import risk_state
 from keyguard.analytics.config import load_config
 from keyguard.analytics.days import day_no
@@ -28,15 +27,11 @@ from keyguard.analytics.scoring import (
     score_people,
 )
 from keyguard.analytics.store import Cache
-from keyguard.db import engine as db_engine
-from keyguard.db.migrate import upgrade
 from keyguard.db.session import sessionmaker_for
-from keyguard.identity.bootstrap import mark_home
 from keyguard.policies.loader import active_policies
 from keyguard.policies.model import Policy
-from keyguard.privacy import pseudonyms
 
-from .conftest import FAST
+from .conftest import FAST, empty_home
 from .factory import Org, inject
 
 # --- scoring alone ----------------------------------------------------------------------------
@@ -150,21 +145,8 @@ def test_windowed_calibration_equals_full(policies: list[Policy]) -> None:
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Engine]]:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("KEYGUARD_HOME", str(home))
-    monkeypatch.delenv("KEYGUARD_DATABASE_URL", raising=False)
-    config.reset_settings()
-    pseudonyms.clear_key_cache()
-    mark_home(home)
-    (home / "analytics").mkdir()
-    _settings(home)
-    eng = db_engine.make_engine(f"sqlite:///{home / 'keyguard.db'}")
-    upgrade(eng)
-    yield home, eng
-    eng.dispose()
-    config.reset_settings()
-    pseudonyms.clear_key_cache()
+    with empty_home(tmp_path, monkeypatch) as made:
+        yield made
 
 
 def _settings(home: Path, extra: str = "") -> None:

@@ -25,36 +25,21 @@ from keyguard.identity.bootstrap import mark_home
 from keyguard.privacy import pseudonyms
 from keyguard.records.org.models import Person, Unit
 
-from .conftest import FAST
+from .conftest import FAST, empty_home
 from .factory import Org, inject
 
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Engine, Org]]:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("KEYGUARD_HOME", str(home))
-    monkeypatch.delenv("KEYGUARD_DATABASE_URL", raising=False)
-    config.reset_settings()
-    pseudonyms.clear_key_cache()
-    mark_home(home)
-    (home / "analytics").mkdir()
-    (home / "analytics" / "config.yaml").write_text(
-        "".join(f"{k}: {v}\n" for k, v in FAST.items()), encoding="utf-8"
-    )
-    eng = db_engine.make_engine(f"sqlite:///{home / 'keyguard.db'}")
-    upgrade(eng)
-    org = Org(users=26, days=70).normal()
-    inject(org)
-    org.write_events(home)
-    with sessionmaker_for(eng)() as s:
-        org.write_people(s)
-        detect(s, org.unit, home=home)
-        s.commit()
-    yield home, eng, org
-    eng.dispose()
-    config.reset_settings()
-    pseudonyms.clear_key_cache()
+    with empty_home(tmp_path, monkeypatch) as (home, eng):
+        org = Org(users=26, days=70).normal()
+        inject(org)
+        org.write_events(home)
+        with sessionmaker_for(eng)() as s:
+            org.write_people(s)
+            detect(s, org.unit, home=home)
+            s.commit()
+        yield home, eng, org
 
 
 def test_purged_dismissed_alert_is_not_recreated(

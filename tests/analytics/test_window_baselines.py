@@ -22,7 +22,8 @@ RARE = "items_outside_ntk_rare_90d"
 
 @pytest.fixture(scope="module")
 def cfg(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return load_config(Path(tmp_path_factory.mktemp("home")))
+    loaded: dict[str, Any] = load_config(Path(tmp_path_factory.mktemp("home")))
+    return loaded
 
 
 def _features(values: dict[str, list[float]], seen_from: int = 0, unit_from: int = 0) -> pa.Table:
