@@ -406,6 +406,7 @@ SCENARIOS = {
     "removable_spike": 6,
     "mass_email": 13,
     "steady_reader_moving_out": 15,
+    "collect_and_move_out": 25,
 }
 #: Benign look-alikes: heavy job-site browsing alone; a notice of departure and nothing else;
 #: someone who reads another department's documents every day from the first day on (their
@@ -493,4 +494,16 @@ def inject(org: Org) -> dict[str, str]:
                 if day >= 56:
                     org.usb(mover, day, 16)
                     org.file(mover, day, 16, doc, to_usb=True)
+    # A collector: from day 35 one or two of another department's documents a working day,
+    # each copied to removable media the same day (nothing before: collection moved out).
+    cm = p("collect_and_move_out")
+    n = 0
+    for day in range(35, org.days):
+        if org.working(day):
+            org.usb(cm, day, 11)
+            for _ in range(1 + day % 2):
+                doc = org.share("finance", "finance-p1", 500 + n)
+                n += 1
+                org.file(cm, day, 11, doc)
+                org.file(cm, day, 11, doc, to_usb=True)
     return {name: pp[i].staff_id for name, i in {**SCENARIOS, **LOOKALIKES}.items()}

@@ -19,6 +19,7 @@ POSITIVE: dict[str, str | tuple[str, ...]] = {
     "Data theft before departure": "departure",
     "Low-and-slow collection beyond need-to-know": ("low_and_slow", "steady_reader_moving_out"),
     "Collection followed by movement out": "collect_exfil",
+    "Documents beyond need-to-know collected and moved out": "collect_and_move_out",
     "Use of another person's machine": "other_machine",
     "Account used by someone else for a mass e-mail": "credential_misuse",
     "Administrator planting tools on another person's machine": "admin_planting",
@@ -65,3 +66,28 @@ def test_lookalikes_raise_nothing(detected: Detected) -> None:
     everyone = set().union(*alerts_by_policy(detected).values())
     for name in LOOKALIKES:
         assert detected.targets[name].casefold() not in everyone, name
+
+
+def test_the_moved_share_tells_a_collector_from_a_wide_reader(detected: Detected) -> None:
+    """Of the documents outside need-to-know a person reached in 90 days, the share they
+    moved out: a collector moves all of them, a wide reader who started moving a few late
+    stays under the policy's 0.3."""
+    import duckdb
+
+    from keyguard.analytics.store import Cache
+
+    files = Cache(detected.home, detected.org.unit).files("features")
+    rows = duckdb.sql(
+        "SELECT user_key, items_outside_ntk_moved_90d AS moved, items_outside_ntk_90d AS reached, "
+        f"items_outside_ntk_moved_share_90d AS share FROM read_parquet({files!r})"
+    ).fetchall()
+    assert rows
+    for _user, moved, reached, share in rows:
+        assert share == pytest.approx(moved / max(reached, 1.0))
+        assert 0.0 <= share <= 1.0
+    by_user: dict[str, float] = {}
+    for user, _m, _r, share in rows:
+        by_user[user] = max(by_user.get(user, 0.0), share)
+    assert by_user[detected.targets["collect_and_move_out"].casefold()] == 1.0
+    assert 0.0 < by_user[detected.targets["steady_reader_moving_out"].casefold()] < 0.3
+    assert by_user[detected.targets["steady_cross_reader"].casefold()] == 0.0

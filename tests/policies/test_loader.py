@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from keyguard.errors import InputError
 from keyguard.library.content_yaml import ContentError
 from keyguard.policies import catalog
 from keyguard.policies.loader import DEPRECATED_DIR, load_file, load_policies
@@ -164,3 +165,41 @@ def test_all_problems_of_all_files_reported(tmp_path: Path) -> None:
     files = {Path(p.file).name for p in err.value.problems}
     assert files == {"a.yaml", "b.yaml"}
     assert re.search(r"a\.yaml:11:\d+", str(err.value))
+
+
+def test_a_share_is_compared_with_a_number_only(tmp_path: Path) -> None:
+    share = "items_outside_ntk_moved_share_90d"
+    assert catalog.indicators()[share].kind == "share"
+    path = write(tmp_path, extra=f"  f:\n    {share}|own_ratio_gte: 2\n", condition="spike and f")
+    with pytest.raises(ContentError, match="is a share"):
+        load_file(path)
+    path = write(tmp_path, extra=f"  f:\n    {share}|gte: 0.3\n", condition="spike and f")
+    assert load_file(path).selections["f"].alternatives[0][0].value == 0.3
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ("numerator: items_outside_ntk_moved_90d", "numerator: no_such_count"),
+        ("denominator: items_outside_ntk_90d", "denominator: departing"),
+        (
+            "denominator: items_outside_ntk_90d\n    peer: false",
+            "denominator: items_outside_ntk_90d\n    peer: true",
+        ),
+    ],
+)
+def test_the_catalog_refuses_a_bad_share(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str, reason: str
+) -> None:
+    text = catalog.CATALOG_FILE.read_text(encoding="utf-8")
+    assert change in text
+    bad = tmp_path / "indicators.yaml"
+    bad.write_text(text.replace(change, reason, 1), encoding="utf-8")
+    monkeypatch.setattr(catalog, "CATALOG_FILE", bad)
+    catalog.indicators.cache_clear()
+    try:
+        with pytest.raises(InputError, match=r"items_outside_ntk_moved_share_90d.*share"):
+            catalog.indicators()
+    finally:
+        monkeypatch.undo()
+        catalog.indicators.cache_clear()

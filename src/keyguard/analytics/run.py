@@ -41,7 +41,7 @@ from keyguard.policies.model import Policy
 from keyguard.privacy.retention import cutoff, load_retention
 from keyguard.records.org.models import Unit
 
-VERSION = 6  # the pipeline's meaning; a change recomputes everything
+VERSION = 7  # the pipeline's meaning; a change recomputes everything
 CHUNK_DAYS = 64
 
 Progress = Callable[[str, int, int], None]

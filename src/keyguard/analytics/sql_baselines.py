@@ -34,12 +34,14 @@ from keyguard.policies import catalog
 
 
 def baseline_ids() -> list[str]:
-    """Indicators with baselines (every indicator but flags)."""
-    return [i.id for i in catalog.indicators().values() if i.kind != "flag"]
+    """Indicators with baselines (every indicator but flags and shares)."""
+    return [i.id for i in catalog.indicators().values() if i.kind not in catalog.PLAIN_KINDS]
 
 
 def peer_ids() -> list[str]:
-    return [i.id for i in catalog.indicators().values() if i.kind != "flag" and i.peer]
+    return [
+        i.id for i in catalog.indicators().values() if i.kind not in catalog.PLAIN_KINDS and i.peer
+    ]
 
 
 def floor_of(ind: str) -> float:

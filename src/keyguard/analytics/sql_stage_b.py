@@ -438,14 +438,21 @@ DERIVED = {"after_notice_events": "d.events_total * COALESCE(b_person.departing,
 def features_sql(lo: int, hi: int) -> str:
     """One row per person-day: every indicator of the catalog, in catalog order."""
     cols = []
-    for ind in catalog.indicators():
+    exprs: dict[str, str] = {}
+    for ind, spec in catalog.indicators().items():
         if ind in DERIVED:
             expr = DERIVED[ind]
+        elif spec.kind == "share":
+            # A share of two counts: of the denominator's items, how many are also the
+            # numerator's (0 when there are none).
+            num, den = exprs[str(spec.numerator)], exprs[str(spec.denominator)]
+            expr = f"{num} / GREATEST({den}, 1)"
         elif ind in SOURCES:
             expr = f"COALESCE({SOURCES[ind]}.{ind}, 0)"
         else:
             expr = f"d.{ind}"
-        cols.append(f"CAST({expr} AS DOUBLE) AS {ind}")
+        exprs[ind] = f"CAST({expr} AS DOUBLE)"
+        cols.append(f"{exprs[ind]} AS {ind}")
     joins = " ".join(
         f"LEFT JOIN {t} ON {t}.user_key = d.user_key AND {t}.day_no = d.day_no"
         for t in sorted(set(SOURCES.values()))

@@ -12,7 +12,9 @@ from keyguard.errors import InputError
 
 CATALOG_FILE = Path(__file__).with_name("indicators.yaml")
 CATEGORIES = ("logon", "device", "file", "items", "email", "web", "person")
-KINDS = ("count", "bytes", "flag", "cumulative")
+KINDS = ("count", "bytes", "flag", "cumulative", "share")
+#: Kinds without baselines: compared with a number only.
+PLAIN_KINDS = ("flag", "share")
 
 #: Baseline statistics computed for every indicator, usable in explanations and SQL.
 OWN_STATS = ("own_p10", "own_p50", "own_p90", "own_days")
@@ -61,6 +63,8 @@ class Indicator:
     window: int | None = None
     base: str | None = None
     counted_after_days: int = 0
+    numerator: str | None = None
+    denominator: str | None = None
 
 
 def forbidden_word(name: str) -> str | None:
@@ -88,6 +92,8 @@ def indicators() -> dict[str, Indicator]:
             window=raw.get("window"),
             base=raw.get("base"),
             counted_after_days=int(raw.get("counted_after_days", 0)),
+            numerator=raw.get("numerator"),
+            denominator=raw.get("denominator"),
         )
         problem = None
         if ind.category not in CATEGORIES:
@@ -98,6 +104,14 @@ def indicators() -> dict[str, Indicator]:
             problem = "counted_after_days must be 0 or more"
         elif ind.kind == "cumulative" and (not ind.window or ind.base not in out):
             problem = "a cumulative indicator needs a window and an earlier base indicator"
+        elif ind.kind == "share" and not (
+            ind.numerator in out
+            and ind.denominator in out
+            and {out[ind.numerator].kind, out[ind.denominator].kind} <= {"count", "cumulative"}
+        ):
+            problem = "a share needs an earlier count indicator as numerator and denominator"
+        elif ind.kind == "share" and (ind.peer or ind.anomaly):
+            problem = "a share has no baselines: peer and anomaly must be false"
         elif forbidden_word(ind.id):
             problem = "indicator about a protected trait"
         elif ind.id in out:

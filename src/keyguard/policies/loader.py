@@ -131,12 +131,12 @@ def _clauses(
                 )
             )
             continue
-        if ind.kind == "flag" and modifier not in ("eq", "gt", "gte", "lt", "lte"):
+        if ind.kind in catalog.PLAIN_KINDS and modifier not in ("eq", "gt", "gte", "lt", "lte"):
+            what = "a flag (0 or 1)" if ind.kind == "flag" else "a share (0 to 1)"
             problems.append(
                 doc.problem(
                     where,
-                    f"{field_name!r} is a flag (0 or 1): compare it "
-                    "with a number, it has no baselines",
+                    f"{field_name!r} is {what}: compare it with a number, it has no baselines",
                     key=True,
                 )
             )
