@@ -124,6 +124,12 @@ def test_detail_has_chart_band_markers_and_day_filter(
     assert len(table) >= 61 and any(r["policies"] for r in table)
     assert any(r["usual_p90"] is not None for r in table)
     assert data["indicators"][0]["own_p90"] is not None and data["evidence"]
+    # 70 days of history: the 90-day counts are shown with the value their own range is
+    # computed on (scaled to a full window)
+    windowed = [r for r in data["indicators"] if r["window"] == 90 and r["value"]]
+    assert windowed and all(r["value_scaled"] > r["value"] for r in windowed)
+    page = c.get(f"/units/{unit_id}/alerts/{aid}")
+    assert "scaled to a full 90-day window" in page.text
     one_day = c.get(f"/api/v1/units/{unit_id}/alerts/{aid}/evidence", params={"day": fired})
     assert one_day.status_code == 200
     assert {e["local_time"][:10] for e in one_day.json()} <= {fired}

@@ -12,7 +12,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from keyguard.analytics.baselines import own_stats
+from keyguard.analytics.baselines import own_scaled, own_stats, scaled_value
 from keyguard.analytics.config import load_config
 from keyguard.analytics.sql_baselines import scored_sql
 
@@ -83,3 +83,26 @@ def test_a_covered_window_compares_the_count_itself(cfg: dict[str, Any]) -> None
     base = own_stats(_features({IND: counts}), 199, 199, cfg, {IND})
     assert base.column(f"{IND}__own_p90").to_pylist() == [90.0]
     assert _own_ratio(_features({IND: counts}), IND, 199, cfg) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(("seen_from", "unit_from"), [(0, 0), (10, 0), (0, 40), (30, 5)])
+def test_the_explanation_shows_the_value_own_statistics_compare(
+    seen_from: int, unit_from: int
+) -> None:
+    """An alert's explanation shows, beside the count itself, the count scaled to a full
+    window — the same value the own range is computed on — while the history is shorter."""
+    days = 140
+    values = {IND: [float(d % 17) for d in range(days)], RARE: [float(d % 5) for d in range(days)]}
+    table = _features(values, seen_from=seen_from, unit_from=unit_from)
+    matrix = own_scaled(table, [IND, RARE])
+    for j, ind in enumerate((IND, RARE)):
+        for d in range(seen_from, days):
+            shown = scaled_value(ind, values[ind][d], d, seen_from, unit_from)
+            if shown is None:  # the window is covered: the count itself is compared
+                assert matrix[d, j] == values[ind][d]
+            else:
+                assert shown == pytest.approx(matrix[d, j])
+                assert d - seen_from + 1 < 90 or ind == RARE
+    assert scaled_value("logons", 3.0, 5, 0, 0) is None
+    assert scaled_value(IND, 9.0, 200, 0, 0) is None
+    assert scaled_value(IND, 9.0, 29, 0, 0) == pytest.approx(27.0)

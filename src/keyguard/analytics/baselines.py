@@ -79,6 +79,22 @@ def own_scaled(features: pa.Table, ids: list[str]) -> np.ndarray:
     return x
 
 
+def scaled_value(
+    ind: str, value: float | None, day: int, seen_from: int | None, unit_from: int | None
+) -> float | None:
+    """``value`` of ``ind`` on ``day`` scaled to a full window as own statistics compare it
+    (:func:`own_scaled`), or None when nothing is scaled (not a count over a window, or the
+    person's history already covers the window)."""
+    spec = catalog.indicators()[ind]
+    if value is None or spec.kind != "cumulative" or not spec.window or seen_from is None:
+        return None
+    start = seen_from
+    if spec.counted_after_days and unit_from is not None:
+        start = max(seen_from, unit_from + spec.counted_after_days)
+    covered = min(max(day - start + 1, 1), spec.window)
+    return None if covered >= spec.window else value * spec.window / covered
+
+
 def own_stats(
     features: pa.Table, lo: int, hi: int, cfg: dict[str, Any], only: set[str] | None = None
 ) -> pa.Table:

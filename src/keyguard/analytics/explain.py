@@ -15,6 +15,7 @@ import duckdb
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from keyguard.analytics.baselines import scaled_value
 from keyguard.analytics.days import day_no, iso
 from keyguard.analytics.evidence import (
     daily_counts,
@@ -93,12 +94,19 @@ def indicator_rows(
             continue
         best = max(days, key=lambda d: features[d].get(ind) or 0)
         b = baselines.get(best, {})
+        row = features[best]
         out.append(
             {
                 "id": ind,
                 "title": cat[ind].title,
                 "day": iso(best),
-                "value": features[best].get(ind),
+                "value": row.get(ind),
+                # what the own range is compared with while the history is shorter than
+                # the window (None once it covers it)
+                "value_scaled": scaled_value(
+                    ind, row.get(ind), best, row.get("seen_from"), row.get("unit_from")
+                ),
+                "window": cat[ind].window,
                 "own_p10": b.get(f"{ind}__own_p10"),
                 "own_p50": b.get(f"{ind}__own_p50"),
                 "own_p90": b.get(f"{ind}__own_p90"),
