@@ -10,6 +10,7 @@ assignments and priority groups only from the day keyguard knew them (no look-ah
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -69,10 +70,11 @@ def _register(session: Session, unit: Unit, inputs: Inputs) -> None:
         return
     inputs.tables["register_patterns"] = patterns
     rows: dict[str, list[Any]] = {n: [] for n in GRANTS_SCHEMA.names}
+    to_key = functools.cache(user_key)  # a person's grants repeat their staff id
     for g in grant_table(session, unit.id).to_pylist():
         if not g.get("staff_id") or g.get("item_id") is None:
             continue
-        rows["user_key"].append(user_key(g["staff_id"]))
+        rows["user_key"].append(to_key(g["staff_id"]))
         rows["item_id"].append(str(g["item_id"]))
         rows["from_no"].append(day_no(max(g["valid_from"], g["known_from"])))
         rows["to_no"].append(day_no(g["valid_to"]) if g["valid_to"] else NEVER)
@@ -90,7 +92,10 @@ def _priority(session: Session, unit: Unit, inputs: Inputs, days: tuple[int, int
     points = set(inputs.tables["people"].column("from_no").to_pylist())
     if days is not None:
         points |= set(range(days[0], days[1] + 1, 7))
-    points = {p for p in points if 0 < p < NEVER}
+    # Days after the last event day are never scored (and the records' fingerprint clips
+    # every span there), so they need no evaluation.
+    last = NEVER if days is None else days[1] + 1
+    points = {p for p in points if 0 < p < min(last, NEVER)}
     groups = PriorityGroups(session, unit.id)  # records read once for every point
     inputs.tables["flags"] = _spans(
         sorted(points), lambda no: groups.on(dt.date(1970, 1, 1) + dt.timedelta(days=no))
@@ -106,6 +111,7 @@ def _taken(g: dict[str, Any]) -> bool:
 def _spans(points: list[int], groups_on: Callable[[int], list[dict[str, Any]]]) -> pa.Table:
     rows: dict[str, list[Any]] = {n: [] for n in FLAG_SCHEMA.names}
     open_: dict[tuple[str, str], int] = {}
+    to_key = functools.cache(user_key)  # the same people on every day evaluated
 
     def close(key: tuple[str, str], end: int) -> None:
         rows["user_key"].append(key[0])
@@ -115,7 +121,7 @@ def _spans(points: list[int], groups_on: Callable[[int], list[dict[str, Any]]]) 
 
     for no in points:
         now = {
-            (user_key(g["staff_id"]), g["group"])
+            (to_key(g["staff_id"]), g["group"])
             for g in groups_on(no)
             if g.get("staff_id") and _taken(g)
         }

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from keyguard.analytics import anomaly, baselines, sql_baselines, sql_stage_a, sql_stage_b
 from keyguard.analytics.days import NEVER
 from keyguard.analytics.engine import DuckEngine
+from keyguard.analytics.history import RARE_WINDOW_DAYS as RARE_WINDOW
 from keyguard.analytics.inputs import Inputs
 from keyguard.analytics.store import Cache
 from keyguard.policies.backends import (
@@ -29,6 +32,17 @@ from keyguard.policies.model import Policy
 Progress = Callable[[str, int], None]
 #: Indicators whose baselines every explanation shows (the chart's usual band).
 EXPLAINED = ("events_total",)
+#: Cache tables :func:`run_range` writes per day (a run recomputing from day ``lo`` drops
+#: their days from ``lo`` on first).
+DERIVED_TABLES = (
+    "hits",
+    "anomaly",
+    "features",
+    "baselines",
+    "scored",
+    "b_item_access",
+    "b_rare_access",
+)
 HIT_COLUMNS = ("user_key", "day_no", "policy_id", "strength", "first_no", "held")
 HIT_SCHEMA = pa.schema(
     [
@@ -42,17 +56,28 @@ HIT_SCHEMA = pa.schema(
 )
 
 
-def lookback_a(cfg: dict[str, Any]) -> int:
-    """Days of stage-A rows stage B reads before its first output day."""
-    return (
-        max(
-            int(cfg["usual_hours_window_days"]),
-            int(cfg["host_owner_window_days"]) + 7,
-            (int(cfg["share_window_days"]) + 6) // 7 * 7 + 7,
-            90,
-        )
-        + 7
-    )
+@dataclass(frozen=True)
+class ItemAccess:
+    """How accesses to classified items are found for days ``lo..hi``: ``rows(eng, lo, hi)``
+    gives the ``b_item_access`` rows of those days, reading ``a_access`` from
+    ``lo - lookback`` on."""
+
+    rows: Callable[[DuckEngine, int, int], pa.Table]
+    lookback: int
+
+
+def lookback_a(cfg: dict[str, Any], item_lookback: int) -> dict[str, int | None]:
+    """Days of each stage-A table that stage B reads before its first output day (``None``:
+    every earlier day), as its queries filter them; ``item_lookback`` is the item access's
+    (:class:`ItemAccess`). A one-day run reads only these, not the longest window for all."""
+    return {
+        "a_user_hour": int(cfg["usual_hours_window_days"]),  # usual hours
+        "a_user_host": int(cfg["host_owner_window_days"]) + 7,  # machine owners, weekly
+        "a_access": item_lookback,  # shares (no register), else the days themselves
+        "a_email": 0,  # outside recipients and e-mail indicators of the days only
+        "a_user_day": None,  # first-ever use, first day in the data
+        "a_addr": None,  # first-seen addresses
+    }
 
 
 def lookback_features(cfg: dict[str, Any]) -> int:
@@ -62,6 +87,19 @@ def lookback_features(cfg: dict[str, Any]) -> int:
             int(cfg["own_window_days"]),
             int(cfg["peer_window_days"]) + 7,
             int(cfg["anomaly_train_days"]) + int(cfg["anomaly_period_days"]),
+        )
+        + 1
+    )
+
+
+def lookback_baselines(cfg: dict[str, Any]) -> int:
+    """Days of feature rows the baselines read before the range: the own window, and the
+    peer windows before the first week of the range."""
+    return (
+        max(
+            int(cfg["own_window_days"]),
+            int(cfg["peer_window_days"]) + 7,
+            baselines.CUMULATIVE_PEER_DAYS + 7,
         )
         + 1
     )
@@ -121,8 +159,18 @@ def name_personal(outside: pa.Table, names: pa.Table) -> pa.Table:
     )
 
 
+#: Stage-A tables one stage-B query reads once: a view over the cache, so that only the
+#: columns and rows the query needs are read (the others are read once into memory).
+READ_ONCE = ("a_addr",)
+
+
 def _load(eng: DuckEngine, cache: Cache, name: str, lo: int | None, hi: int) -> None:
-    if cache.has(name):
+    if not cache.has(name):
+        return
+    if name in READ_ONCE:
+        eng.drop_temp(name)
+        eng.view_cached(name, cache, lo, hi)
+    else:
         eng.load_cached(name, cache, lo, hi)
 
 
@@ -146,17 +194,15 @@ def run_range(
     policies: list[Policy],
     lo: int,
     hi: int,
-    item_access: Callable[[DuckEngine, int, int], pa.Table],
+    item_access: ItemAccess,
 ) -> dict[str, int]:
     """Stage B, baselines, policies and anomaly for days ``lo..hi``; returns row counts.
 
     The cache must hold stage A up to ``hi`` and every later stage up to ``lo - 1``."""
     days = list(range(lo, hi + 1))
     counts: dict[str, int] = {}
-    for name in ("a_user_hour", "a_user_host", "a_access", "a_email"):
-        _load(eng, cache, name, lo - lookback_a(cfg), hi)
-    for name in ("a_user_day", "a_addr"):
-        _load(eng, cache, name, None, hi)  # first-ever use and first-seen addresses
+    for name, back in lookback_a(cfg, item_access.lookback).items():
+        _load(eng, cache, name, None if back is None else lo - back, hi)
     back = lookback_features(cfg)
     longest = max([policy_lookback(p) for p in policies] + [1])
     cal = (inputs.work_days, inputs.work_start, inputs.work_end)
@@ -168,14 +214,21 @@ def run_range(
             counts[name] = eng.count(name)
 
     # Items: per-access classification, cached so cumulative counts reuse earlier days.
-    eng.register("_item_access_new", item_access(eng, lo, hi))
+    eng.register("_item_access_new", item_access.rows(eng, lo, hi))
     cache.write("b_item_access", eng.table("_item_access_new"), days)
-    _with_history(eng, cache, "b_item_access", "_item_access_new", lo - 200, lo)
+    # Rare accesses are cached per day: each depends only on its own and earlier days, so
+    # only the new days are classified, once the cache holds the window before them (else
+    # the whole window is, and cached).
+    counted = max(sql_stage_b.CUM_WINDOWS)  # days of rare accesses the 90-day counts read
+    rare_from = lo if cache.has("b_rare_access") else lo - counted + 1
+    _with_history(eng, cache, "b_item_access", "_item_access_new", rare_from - RARE_WINDOW, lo)
     put("b_hours", sql_stage_b.hours_sql(lo, hi, cfg, cal))
     put("b_hosts", sql_stage_b.hosts_sql(lo, hi, cfg))
     put("b_first", sql_stage_b.first_use_sql(lo, hi, cfg))
     put("b_items", sql_stage_b.items_sql(lo, hi))
-    put("b_rare_access", sql_stage_b.rarity_sql(lo, hi))
+    put("b_rare_new", sql_stage_b.rarity_sql(lo, hi, window=RARE_WINDOW, since=rare_from))
+    cache.write("b_rare_access", eng.table("b_rare_new"), list(range(rare_from, hi + 1)))
+    _with_history(eng, cache, "b_rare_access", "b_rare_new", lo - counted, rare_from)
     put("b_rare", sql_stage_b.rare_sql(lo, hi))
     put("b_moved", sql_stage_b.moved_sql(lo, hi))
     put("outside_rcpt", sql_stage_b.outside_recipients_sql(lo, hi))
@@ -188,16 +241,27 @@ def run_range(
     put("features_new", sql_stage_b.features_sql(lo, hi))
     cache.write("features", eng.table("features_new"), days)
     counts["features"] = eng.count("features_new")
-    _with_history(eng, cache, "features", "features_new", lo - max(longest, back), lo)
+    # Earlier days' rows straight from the cache (they were written like these).
+    eng.drop_temp("features")
+    eng.view_cached("features", cache, lo - max(longest, back), hi)
     hist = eng.arrow(f"SELECT * FROM features WHERE day_no >= {lo - back}")
     # Baselines only of what reads them: the policies' fields and the explanation's chart.
     wanted = {f for p in policies for sel in p.selections.values() for f in sel.fields()}
-    base = baselines.baselines(hist, lo, hi, cfg, wanted | set(EXPLAINED))
-    eng.register("baselines_new", base)
+    own = hist.filter(pc.greater_equal(hist.column("day_no"), lo - lookback_baselines(cfg)))
+    base = baselines.baselines(own, lo, hi, cfg, wanted | set(EXPLAINED))
     cache.write("baselines", base, days)
-    _with_history(eng, cache, "baselines", "baselines_new", lo - longest, lo)
+    eng.drop_temp("baselines")
+    eng.view_cached("baselines", cache, lo - longest, hi)
+    # ``scored`` (each person-day's features and baseline statistics, a function of that
+    # row alone) is cached per day like the baselines: only the new days are joined, once
+    # the cache holds the policies' look-back (else the look-back is joined too, and
+    # cached). The policies read the columns they need from the cache.
     needed = sorted({c for p in policies for c in referenced_columns(p)})
-    put("scored", sql_baselines.scored_sql(lo - longest, hi, cfg, needed))
+    scored_from = lo if cache.has("scored") else lo - longest
+    put("scored_new", sql_baselines.scored_sql(scored_from, hi, cfg, needed))
+    cache.write("scored", eng.table("scored_new"), list(range(scored_from, hi + 1)))
+    eng.drop_temp("scored")
+    eng.view_cached("scored", cache, lo - longest, hi)
     hits = []
     for policy in policies:
         tbl = eng.arrow(be.render(policy_sql(policy, lo, hi)))
@@ -225,20 +289,16 @@ def run_range(
     return counts
 
 
-def share_item_access(
-    be: QueryBackend, cfg: dict[str, Any]
-) -> Callable[[DuckEngine, int, int], pa.Table]:
+def share_item_access(be: QueryBackend, cfg: dict[str, Any]) -> ItemAccess:
     """Item accesses without a register: department and project shares from the data."""
 
     def run(eng: DuckEngine, lo: int, hi: int) -> pa.Table:
         return eng.arrow(be.render(sql_stage_b.share_access_sql(lo, hi, cfg)))
 
-    return run
+    return ItemAccess(run, sql_stage_b.share_lookback(cfg))
 
 
-def register_item_access(
-    session: Any, unit: Any, inputs: Inputs
-) -> Callable[[DuckEngine, int, int], pa.Table]:
+def register_item_access(session: Any, unit: Any, inputs: Inputs) -> ItemAccess:
     """Item accesses with a register: the register's matching of objects to items and its
     need-to-know check (grants in force and known on the access day). Each classified
     document (object in an item's location) counts once; it is outside need-to-know when
@@ -272,7 +332,7 @@ def register_item_access(
             LEFT JOIN o ON o.event_id = i.event_id AND o.item_id = i.item_id
             GROUP BY a.user_key, a.day_no, lower(replace(a.object, chr(92), '/'))""")
 
-    return run
+    return ItemAccess(run, 0)
 
 
 def register_inputs(eng: DuckEngine, inputs: Inputs) -> None:
@@ -280,4 +340,4 @@ def register_inputs(eng: DuckEngine, inputs: Inputs) -> None:
         eng.register(name, table)
 
 
-__all__ = ["NEVER", "chunks", "register_inputs", "run_range", "run_stage_a"]
+__all__ = ["NEVER", "ItemAccess", "chunks", "register_inputs", "run_range", "run_stage_a"]

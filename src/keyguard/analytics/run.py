@@ -108,6 +108,16 @@ def _confirmed_cases(session: Session, unit: Unit, inputs: Inputs, last_no: int)
     analytics, so the service is looked up at run time (no import dependency); without the
     cases domain installed there are none."""
     try:
+        case = importlib.import_module("keyguard.cases.models").Case
+        if (
+            session.scalar(
+                select(case.id)
+                .where(case.unit_id == unit.id, case.decided_on <= day_of(last_no))
+                .limit(1)
+            )
+            is None
+        ):
+            return {}  # no case decided yet: the service (a large import) is not needed
         cases = importlib.import_module("keyguard.cases.service")
     except ImportError:
         return {}
@@ -341,7 +351,7 @@ def detect(
                 if inputs.has_register
                 else pipeline.share_item_access(be, cfg)
             )
-            for name in ("hits", "anomaly", "features", "baselines", "b_item_access"):
+            for name in pipeline.DERIVED_TABLES:
                 cache.drop_days(name, lo)
             for start in range(lo, hi + 1, CHUNK_DAYS):
                 end = min(hi, start + CHUNK_DAYS - 1)

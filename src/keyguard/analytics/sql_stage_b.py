@@ -15,6 +15,8 @@ from keyguard.analytics.days import NEVER
 from keyguard.policies import catalog
 
 CUM_WINDOWS = (30, 60, 90)
+#: Ranges of at most this many days take the join form of :func:`hours_sql`.
+SHORT_RANGE_DAYS = 7
 
 
 def _week(col: str) -> str:
@@ -31,21 +33,39 @@ def off_cal_sql(cal: tuple[list[int], int, int], day: str, hour: str) -> str:
     )
 
 
-def hours_sql(lo: int, hi: int, cfg: dict[str, Any], cal: tuple[list[int], int, int]) -> str:
+def hours_sql(
+    lo: int,
+    hi: int,
+    cfg: dict[str, Any],
+    cal: tuple[list[int], int, int],
+    short: bool | None = None,
+) -> str:
     """Logons and events outside the calendar and outside the person's own usual hours: an
     hour is usual when the person was active within one hour of it on at least 2 (and 5%)
     of their active days in the previous ``usual_hours_window_days``; with fewer than
-    ``usual_hours_min_days`` earlier active days the calendar alone decides."""
+    ``usual_hours_min_days`` earlier active days the calendar alone decides.
+
+    A few days (``SHORT_RANGE_DAYS``, as when one new day arrives; ``short`` forces either
+    form) count each of their hours' earlier near days by a join; a longer range by a window
+    over every day, which is cheaper there. Both count the same days."""
     w, min_days = int(cfg["usual_hours_window_days"]), int(cfg["usual_hours_min_days"])
     win = f"RANGE BETWEEN {w} PRECEDING AND 1 PRECEDING"
     off = off_cal_sql(cal, "h.day_no", "h.hour")
+    if hi - lo + 1 <= SHORT_RANGE_DAYS if short is None else short:
+        pc = f"""pc AS (SELECT t.user_key, t.day_no, t.hour AS hh, COUNT(*) AS near_days
+       FROM (SELECT DISTINCT user_key, day_no, hour FROM h WHERE day_no BETWEEN {lo} AND {hi}) t
+       JOIN sm ON sm.user_key = t.user_key AND sm.hh = t.hour
+            AND sm.day_no BETWEEN t.day_no - {w} AND t.day_no - 1
+       GROUP BY t.user_key, t.day_no, t.hour)"""
+    else:
+        pc = f"""pc AS (SELECT user_key, day_no, hh,
+         COUNT(*) OVER (PARTITION BY user_key, hh ORDER BY day_no {win}) AS near_days FROM sm)"""
     return f"""
 WITH h AS (SELECT user_key, day_no, hour, logons, events FROM a_user_hour
            WHERE day_no BETWEEN {lo - w} AND {hi}),
 k AS (SELECT -1 AS d UNION ALL SELECT 0 AS d UNION ALL SELECT 1 AS d),
 sm AS (SELECT DISTINCT h.user_key, h.day_no, h.hour + k.d AS hh FROM h CROSS JOIN k),
-pc AS (SELECT user_key, day_no, hh,
-         COUNT(*) OVER (PARTITION BY user_key, hh ORDER BY day_no {win}) AS near_days FROM sm),
+{pc},
 nd AS (SELECT user_key, day_no,
          COUNT(*) OVER (PARTITION BY user_key ORDER BY day_no {win}) AS n_days FROM a_user_day
        WHERE day_no BETWEEN {lo - w} AND {hi}),
@@ -121,6 +141,11 @@ def _prefixes(depths: list[int]) -> str:
             f"regexp_extract(path, '{rx}', 1) AS prefix FROM acc"
         )
     return " UNION ALL ".join(parts)
+
+
+def share_lookback(cfg: dict[str, Any]) -> int:
+    """Days of ``a_access`` before ``lo`` that :func:`share_access_sql` reads."""
+    return (int(cfg["share_window_days"]) + 6) // 7 * 7 + 7
 
 
 def share_access_sql(lo: int, hi: int, cfg: dict[str, Any]) -> str:
@@ -228,12 +253,21 @@ LEFT JOIN run ON run.user_key = g.user_key AND run.day_no = g.day_no
 """
 
 
-def rarity_sql(lo: int, hi: int, window: int = 90, min_history: int | None = None) -> str:
-    """Accesses outside need-to-know (days ``lo - 89..hi``) flagged ``rare`` when no one
-    else of the person's department touched the same item (register item, or the other
-    department's or project's share) in the ``window`` days before — once the data covers
-    ``min_history`` days (before, every item would look rare) and the department is known."""
+def rarity_sql(
+    lo: int,
+    hi: int,
+    window: int = 90,
+    min_history: int | None = None,
+    since: int | None = None,
+) -> str:
+    """Accesses outside need-to-know (days ``since..hi``, by default ``lo - 89..hi``, the
+    days the 90-day counts of ``lo..hi`` read) flagged ``rare`` when no one else of the
+    person's department touched the same item (register item, or the other department's or
+    project's share) in the ``window`` days before — once the data covers ``min_history``
+    days (before, every item would look rare) and the department is known. A day's rows
+    depend only on that day and the ``window`` days before it."""
     big = max(CUM_WINDOWS)
+    since = lo - big + 1 if since is None else since
     if min_history is None:  # as the catalog declares it (own baselines rely on it)
         min_history = catalog.indicators()["items_outside_ntk_rare"].counted_after_days
     return f"""
@@ -241,11 +275,11 @@ WITH a AS (SELECT b.user_key, b.day_no, b.item_id, b.outside, COALESCE(b.owner, 
              p.department FROM b_item_access b
            LEFT JOIN people p ON p.user_key = b.user_key AND b.day_no >= p.from_no
                 AND b.day_no < p.to_no
-           WHERE b.day_no BETWEEN {lo - big + 1 - window} AND {hi}),
+           WHERE b.day_no BETWEEN {since - window} AND {hi}),
 r AS (SELECT DISTINCT department, ref, user_key, day_no FROM a
       WHERE department IS NOT NULL AND ref <> ''),
 t AS (SELECT DISTINCT user_key, day_no, item_id, department, ref FROM a
-      WHERE outside = 1 AND day_no BETWEEN {lo - big + 1} AND {hi}),
+      WHERE outside = 1 AND day_no BETWEEN {since} AND {hi}),
 seen AS (SELECT t.user_key, t.day_no, t.item_id, COUNT(*) AS n FROM t JOIN r
          ON r.department = t.department AND r.ref = t.ref AND r.user_key <> t.user_key
          AND r.day_no >= t.day_no - {window} AND r.day_no < t.day_no
