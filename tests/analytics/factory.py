@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from keyguard.events.schema import CLASS_UID, EVENT_SCHEMA
 from keyguard.privacy.pseudonyms import pseudonym
 from keyguard.records.org.models import OrgNode, Person, PersonVersion, Unit
+from keyguard.records.register.imports import import_register
 
 DOMAIN = "acme.example"
 DEPTS = ("research", "engineering", "finance", "it")
@@ -107,6 +108,26 @@ LAST = (
     "Jung",
     "Hahn",
 )
+
+
+def finance_register(org: Org, tmp: Path, session: Session, unit: Unit, docs: range) -> list[str]:
+    """Import a register of the Finance documents ``finance-p0/doc<n>`` for ``n`` in ``docs``
+    (references ``F-100`` upwards) and one item for the whole project (``F-ALL``); returns the
+    references."""
+    refs = [f"F-{100 + i}" for i in range(len(docs))]
+    lines = ["reference,title,level,owner_department,location"]
+    for ref, n in zip(refs, docs, strict=True):
+        lines.append(
+            f"{ref},Finance document {ref[2:]},secret,Finance,"
+            + org.share("finance", "finance-p0", n)
+        )
+    lines.append(
+        "F-ALL,Finance project p0,confidential,Finance,\\\\fs1\\finance\\projects\\finance-p0\\*"
+    )
+    path = tmp / "register.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    import_register(session, unit=unit, path=path)
+    return [*refs, "F-ALL"]
 
 
 class Org:

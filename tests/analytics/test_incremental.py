@@ -19,11 +19,11 @@ from keyguard.analytics.run import detect
 from keyguard.analytics.store import Cache
 from keyguard.db.session import sessionmaker_for
 from keyguard.records.org.models import Person, PersonVersion, Unit
-from keyguard.records.register.imports import import_grants, import_register
+from keyguard.records.register.imports import import_grants
 from keyguard.records.register.models import Grant
 
 from .conftest import empty_home
-from .factory import Org, inject
+from .factory import Org, finance_register, inject
 
 CUT = 45  # the first run sees days 0..44
 
@@ -32,21 +32,6 @@ CUT = 45  # the first run sees days 0..44
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Engine]]:
     with empty_home(tmp_path, monkeypatch) as made:
         yield made
-
-
-def _register(tmp: Path, session: Any, unit: Unit) -> None:
-    lines = ["reference,title,level,owner_department,location"]
-    for n in range(100, 160):
-        lines.append(
-            f"F-{n},Finance document {n},secret,Finance,"
-            f"\\\\fs1\\finance\\projects\\finance-p0\\doc{n:03d}.docx"
-        )
-    lines.append(
-        "F-ALL,Finance project p0,confidential,Finance,\\\\fs1\\finance\\projects\\finance-p0\\*"
-    )
-    path = tmp / "register.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    import_register(session, unit=unit, path=path)
 
 
 def _grant(tmp: Path, session: Any, unit: Unit, rows: list[str], known: dt.date) -> None:
@@ -113,7 +98,7 @@ def test_incremental_lookahead_and_grants(env: tuple[Path, Engine], tmp_path: Pa
     Session = sessionmaker_for(eng)
     with Session() as s:
         unit = org.write_people(s, known_before=CUT)
-        _register(tmp_path, s, unit)
+        finance_register(org, tmp_path, s, unit, range(100, 160))
         _grant(
             tmp_path,
             s,

@@ -23,10 +23,10 @@ from keyguard.analytics.models import Alert, RiskDay
 from keyguard.analytics.run import detect
 from keyguard.analytics.store import Cache
 from keyguard.db.session import sessionmaker_for
-from keyguard.records.register.imports import import_grants, import_register
+from keyguard.records.register.imports import import_grants
 
 from .conftest import empty_home
-from .factory import Org, inject
+from .factory import Org, finance_register, inject
 
 CUT = 56  # the first run sees days 0..55; days 56..59 then arrive one at a time
 TABLES = (
@@ -48,19 +48,8 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path,
 
 
 def _register(tmp: Path, session: Any, unit: Any, org: Org) -> None:
-    lines = ["reference,title,level,owner_department,location"]
-    for n in range(100, 140):
-        lines.append(
-            f"F-{n},Finance document {n},secret,Finance,"
-            f"\\\\fs1\\finance\\projects\\finance-p0\\doc{n - 100:03d}.docx"
-        )
-    lines.append(
-        "F-ALL,Finance project p0,confidential,Finance,\\\\fs1\\finance\\projects\\finance-p0\\*"
-    )
-    (tmp / "register.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    import_register(session, unit=unit, path=tmp / "register.csv")
-    rows = [f"department,Finance,F-{n},work,{org.start}," for n in range(100, 140)]
-    rows.append(f"department,Finance,F-ALL,work,{org.start},")
+    refs = finance_register(org, tmp, session, unit, range(40))
+    rows = [f"department,Finance,{ref},work,{org.start}," for ref in refs]
     path = tmp / "grants.csv"
     path.write_text(
         "grantee_type,grantee,item_reference,purpose,start,end\n" + "\n".join(rows) + "\n",
