@@ -285,3 +285,45 @@ def test_quoted_leading_fields_use_the_csv_parser(
     assert counts(result)["file.csv"]["rejected"] == 1
     reject = EventStore(home).rejects("u1").to_pylist()[0]
     assert reject["line"] == 4
+
+
+def test_spaces_and_tabs_around_fields_are_trimmed(
+    session: Session, home: Path, tmp_path: Path
+) -> None:
+    folder = write_file(
+        tmp_path / "c",
+        "logon.csv",
+        [
+            "{L1},01/04/2010 07:00:00,ACM2278,PC-1,Logon",
+            " {L2} ,\t01/04/2010 07:01:00 , ACM2278\t,PC-1 ,  Logoff\t ",
+            "{L3},01/04/2010 07:02:00, \t ,PC-1,Logon",  # a user of blanks only: missing
+        ],
+        header="id,date,user,pc,activity",
+    )
+    write_file(
+        folder,
+        "http.csv",
+        [
+            '{H1} ,01/04/2010 08:00:00,ACM2278 , PC-1,\thttp://a.example/x ,WWW Upload ,"'
+            + SECRET
+            + ' , with , commas"',
+            '{H2},01/04/2010 08:01:00,ACM2278,PC-1,http://b.example/,WWW Visit, "' + SECRET + '"',
+        ],
+        header="id,date,user,pc,url,activity,content",
+    )
+    result = ingest(session, folder, timezone="UTC")
+    got = by_id(home)
+    assert (got["{L2}"]["source_user"], got["{L2}"]["host"], got["{L2}"]["activity"]) == (
+        "ACM2278",
+        "PC-1",
+        "logoff",
+    )
+    assert got["{L2}"]["time_utc"] == dt.datetime(2010, 1, 4, 7, 1, tzinfo=dt.UTC)
+    assert (got["{H1}"]["source_user"], got["{H1}"]["host"]) == ("ACM2278", "PC-1")
+    assert (got["{H1}"]["activity"], got["{H1}"]["object"]) == ("upload", "http://a.example/x")
+    assert got["{H1}"]["url_host"] == "a.example"
+    assert got["{H2}"]["url_host"] == "b.example"
+    assert counts(result)["logon.csv"]["rejected"] == 1
+    (reject,) = EventStore(home).rejects("u1").to_pylist()
+    assert (reject["line"], reject["reason"]) == (4, "missing user")
+    assert SECRET not in store_text(home)

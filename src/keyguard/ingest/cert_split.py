@@ -1,6 +1,8 @@
-"""Stage A of the CERT adapter: split each line of a chunk at its first N-1 commas with
-vectorised byte operations (numpy), never touching the content column, and hand the leading
-fields to DuckDB as Arrow string views that point into the chunk's buffer (no copy).
+"""Stage A of the CERT adapter: find each line's leading fields (up to the comma before the
+content column) with vectorised byte operations (numpy), never touching the content, and
+hand them to DuckDB as one Arrow string view per line pointing into the chunk's buffer (no
+copy); :func:`fields_sql` splits them at the commas and trims spaces and tabs where
+:func:`split_fields` saw any at a field's border.
 
 A line whose leading fields contain a quote goes to Python's ``csv`` module instead
 (reason ``@csv``); a structural problem (too long, not UTF-8, wrong column count, broken
@@ -21,27 +23,34 @@ BROKEN_CONTENT = "broken quoting in the content column"
 COMMA, QUOTE = 44, 34
 
 
-def windows_of(arr: np.ndarray) -> np.ndarray:
-    """Every 12-byte window of ``arr`` (zero padded at the end), for :func:`string_views`."""
-    padded = np.concatenate((arr, np.zeros(12, dtype=np.uint8)))
-    return np.lib.stride_tricks.sliding_window_view(padded, 12)
+#: ``_MASKS[k]`` keeps the first ``k`` bytes (0-4) of a little-endian 32-bit word.
+_MASKS = np.array([0, 0xFF, 0xFFFF, 0xFFFFFF, -1], dtype=np.int32)
 
 
-def string_views(data: bytes, windows: np.ndarray, begin: np.ndarray, end: np.ndarray) -> pa.Array:
+def words_of(arr: np.ndarray) -> np.ndarray:
+    """The little-endian 32-bit word starting at every byte of ``arr`` (zero padded at the
+    end): an unaligned view with a stride of one byte, for :func:`string_views`."""
+    padded = np.concatenate((arr, np.zeros(16, dtype=np.uint8)))
+    return np.ndarray((len(arr) + 12,), dtype="<i4", buffer=padded.data, strides=(1,))
+
+
+def string_views(data: bytes, words: np.ndarray, begin: np.ndarray, end: np.ndarray) -> pa.Array:
     """Arrow ``string_view`` array of ``data[begin[i]:end[i]]`` (valid UTF-8 required):
-    strings of up to 12 bytes inline, longer ones as (prefix, buffer 0, offset)."""
+    strings of up to 12 bytes inline (zero padded), longer ones as (first 4 bytes, buffer 0,
+    offset). ``words`` is :func:`words_of` the bytes of ``data``."""
     n = len(begin)
     length = (end - begin).astype(np.int32)
-    head = windows[begin] * (np.arange(12, dtype=np.uint8)[None, :] < length[:, None])
-    words = np.ascontiguousarray(head).view(np.int32).reshape(n, 3)
     long = length > 12
     views = np.empty((n, 4), dtype=np.int32)
     views[:, 0] = length
-    views[:, 1] = words[:, 0]
-    views[:, 2] = np.where(long, 0, words[:, 1])
-    views[:, 3] = np.where(long, begin.astype(np.int32), words[:, 2])
+    for k in range(3):  # bytes 4k..4k+3 of the string: only the valid ones kept
+        word = words[begin + 4 * k] & _MASKS[np.clip(length - 4 * k, 0, 4)]
+        if k == 0:
+            views[:, 1] = word
+        else:
+            views[:, k + 1] = np.where(long, 0 if k == 1 else begin.astype(np.int32), word)
     return pa.Array.from_buffers(
-        pa.string_view(), n, [None, pa.py_buffer(views.tobytes()), pa.py_buffer(data)]
+        pa.string_view(), n, [None, pa.py_buffer(views), pa.py_buffer(data)]
     )
 
 
@@ -67,30 +76,10 @@ def _is_blank_byte(b: np.ndarray) -> np.ndarray:
     return blank
 
 
-def _trim(arr: np.ndarray, begin: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Field bounds without leading and trailing spaces and tabs."""
-    if len(arr) == 0:
-        return begin, end
-    last = len(arr) - 1
-    begin, end = begin.copy(), end.copy()
-    active = np.arange(len(begin))
-    while len(active):
-        b = begin[active]
-        blank = (b < end[active]) & _is_blank_byte(arr[np.minimum(b, last)])
-        active = active[blank]
-        begin[active] += 1
-    active = np.arange(len(end))
-    while len(active):
-        e = end[active]
-        blank = (e > begin[active]) & _is_blank_byte(arr[np.maximum(e - 1, 0)])
-        active = active[blank]
-        end[active] -= 1
-    return begin, end
-
-
 def split_fields(chunk: LineChunk, layout: Layout, header_lines: int) -> pa.Table:
-    """``line_no``, ``a_reason`` and ``f1..fk`` (without surrounding spaces) for every
-    non-blank data line of a chunk."""
+    """For every non-blank data line of a chunk: ``line_no``, ``a_reason``, ``prefix`` (the
+    leading fields with the commas between them; empty where ``a_reason`` is set) and
+    ``kg_trim`` (a field of the prefix starts or ends with a space or tab)."""
     data = chunk.data
     arr = np.frombuffer(data, dtype=np.uint8)
     starts, ends = chunk.starts, chunk.ends
@@ -139,19 +128,60 @@ def split_fields(chunk: LineChunk, layout: Layout, header_lines: int) -> pa.Tabl
         free &= ~broken
 
     rows = np.flatnonzero(take)
-    cols: dict[str, pa.Array] = {
-        "line_no": pa.array(line_no[rows], pa.int64()),
-        "a_reason": pa.array(reason[rows], pa.string()),
-    }
     good = free[rows]
-    ci_r = ci[rows]
-    windows = windows_of(arr)
-    for j in range(k):
-        begin = starts[rows] if j == 0 else c_ext[np.minimum(ci_r + j - 1, len(commas))] + 1
-        if j < k - 1 or layout.content:
-            end = c_ext[np.minimum(ci_r + j, len(commas))]
-        else:
-            end = ends[rows]
-        begin, end = _trim(arr, np.where(good, begin, 0), np.where(good, end, 0))
-        cols[f"f{j + 1}"] = string_views(data, windows, begin, end)
-    return pa.table(cols)
+    begin = np.where(good, starts[rows], 0)
+    end = np.where(good, prefix_end[rows], 0)
+    return pa.table(
+        {
+            "line_no": pa.array(line_no[rows], pa.int64()),
+            "a_reason": pa.array(reason[rows], pa.string()),
+            "prefix": string_views(data, words_of(arr), begin, end),
+            "kg_trim": pa.array(good & _blank_borders(arr, commas, ci[rows], begin, end, layout)),
+        }
+    )
+
+
+def _blank_borders(
+    arr: np.ndarray,
+    commas: np.ndarray,
+    ci: np.ndarray,
+    begin: np.ndarray,
+    end: np.ndarray,
+    layout: Layout,
+) -> np.ndarray:
+    """Whether a prefix ``arr[begin:end]`` whose first comma is ``commas[ci]`` has a space
+    or tab at the border of one of its fields (meaningful for complete prefixes only). The
+    bytes beside every comma are looked at once, then summed per line."""
+    if len(arr) == 0:
+        return np.zeros(len(ci), dtype=bool)
+    last = len(arr) - 1
+    after = _is_blank_byte(arr[np.minimum(commas + 1, last)]) & (commas < last)
+    before = _is_blank_byte(arr[np.maximum(commas - 1, 0)]) & (commas > 0)
+    after_sum = np.concatenate(([0], np.cumsum(after)))
+    before_sum = np.concatenate(([0], np.cumsum(before)))
+    k = layout.split_fields
+    top = len(commas)
+    # the k-1 commas between the fields; with content also the comma before the content
+    inner = np.minimum(ci + k - 1, top)
+    closing = np.minimum(ci + k, top) if layout.content else inner
+    lo = np.minimum(ci, top)
+    blank = (after_sum[inner] - after_sum[lo] > 0) | (before_sum[closing] - before_sum[lo] > 0)
+    blank |= _is_blank_byte(arr[np.minimum(begin, last)])  # the first field's start
+    if not layout.content:  # the last field ends the line
+        blank |= _is_blank_byte(arr[np.clip(end - 1, 0, last)])
+    result: np.ndarray = blank
+    return result
+
+
+def fields_sql(relation: str, layout: Layout) -> str:
+    """``line_no``, ``a_reason`` and ``f1..fk`` (without surrounding spaces and tabs) of
+    :func:`split_fields`'s rows in ``relation``, split by DuckDB."""
+    fields = ", ".join(
+        f"CASE WHEN kg_trim THEN trim(coalesce(kg_s[{j}], ''), ' \t') "
+        f"ELSE coalesce(kg_s[{j}], '') END AS f{j}"
+        for j in range(1, layout.split_fields + 1)
+    )
+    return (
+        f"(SELECT line_no, a_reason, {fields} FROM "
+        f"(SELECT line_no, a_reason, kg_trim, string_split(prefix, ',') AS kg_s FROM {relation}))"
+    )

@@ -63,9 +63,19 @@ class Parser(Protocol):
 
     kind: str
     variant: str
+    #: Prepared chunks are combined until they hold this many rows before ``tables`` is
+    #: called (0: every chunk on its own).
+    batch_rows: int
 
     def prepare(self, chunk: Any) -> Any:
         """Work on a chunk that needs no run state (runs on a helper thread)."""
+
+    def combine(self, items: list[Any]) -> Any:
+        """Consecutive prepared chunks as one (only called when ``batch_rows`` > 0)."""
+
+    @staticmethod
+    def rows_of(prepared: Any) -> int:
+        """How many rows a prepared chunk holds (for ``batch_rows``)."""
 
     def tables(self, ctx: RunContext, prepared: Any, counts: FileCounts) -> Iterable[pa.Table]:
         """Enriched rows (events and rejects) of a prepared chunk."""

@@ -64,6 +64,21 @@ class LineChunk:
     def line(self, i: int) -> bytes:
         return self.data[int(self.starts[i]) : int(self.ends[i])]
 
+    @classmethod
+    def concat(cls, chunks: list[LineChunk]) -> LineChunk:
+        """Consecutive chunks as one (their bytes copied into one buffer)."""
+        if len(chunks) == 1:
+            return chunks[0]
+        shifts = np.cumsum([0, *(len(c.data) for c in chunks[:-1])])
+        return cls(
+            b"".join(c.data for c in chunks),
+            np.concatenate([c.starts + s for c, s in zip(chunks, shifts, strict=True)]),
+            np.concatenate([c.ends + s for c, s in zip(chunks, shifts, strict=True)]),
+            np.concatenate([c.too_long for c in chunks]),
+            chunks[0].first,
+            chunks[-1].offset,
+        )
+
     def lines(self) -> list[bytes]:
         data = self.data
         return [data[s:e] for s, e in zip(self.starts.tolist(), self.ends.tolist(), strict=True)]

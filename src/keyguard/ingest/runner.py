@@ -10,7 +10,7 @@ from typing import Any
 
 from keyguard.errors import InputError
 from keyguard.ingest.commit import commit
-from keyguard.ingest.context import FileCounts, PlannedFile, RunContext
+from keyguard.ingest.context import FileCounts, Parser, PlannedFile, RunContext
 from keyguard.ingest.lines import LineChunk, LineSource, is_blank, prefetch
 from keyguard.ingest.staging import Stager
 
@@ -32,9 +32,30 @@ def _pair(fn: Callable[[LineChunk], Any]) -> Callable[[LineChunk], tuple[LineChu
     return lambda chunk: (chunk, fn(chunk))
 
 
-def stage_files(ctx: RunContext, files: list[PlannedFile]) -> tuple[list[FileCounts], Stager]:
+def _batches(
+    items: Iterator[tuple[LineChunk, Any]], parser: Parser
+) -> Iterator[tuple[LineChunk, Any]]:
+    """Consecutive prepared chunks combined until they hold ``parser.batch_rows`` rows
+    (with the last chunk of each batch, for progress)."""
+    if parser.batch_rows <= 0:
+        yield from items
+        return
+    group: list[Any] = []
+    rows = 0
+    last: LineChunk | None = None
+    for chunk, prepared in items:
+        group.append(prepared)
+        rows += parser.rows_of(prepared)
+        last = chunk
+        if rows >= parser.batch_rows:
+            yield last, parser.combine(group)
+            group, rows = [], 0
+    if group and last is not None:
+        yield last, parser.combine(group)
+
+
+def stage_files(ctx: RunContext, files: list[PlannedFile], stager: Stager) -> list[FileCounts]:
     """Phase 1: every file read once (SHA-256 on the way), rows staged or rejected."""
-    stager = Stager(ctx)
     counts: list[FileCounts] = []
     for seq, pf in enumerate(files):
         fc = FileCounts(pf.name, pf.kind, pf.variant, seq=seq)
@@ -49,24 +70,30 @@ def stage_files(ctx: RunContext, files: list[PlannedFile]) -> tuple[list[FileCou
                 ctx.report(step, min(chunk.offset, total), total, fc.read)
         else:
             assert pf.parser is not None
-            for chunk, prepared in prefetch(_chunks(source, pf.path), _pair(pf.parser.prepare)):
+            prepared_chunks = prefetch(_chunks(source, pf.path), _pair(pf.parser.prepare))
+            for chunk, prepared in _batches(prepared_chunks, pf.parser):
                 for table in pf.parser.tables(ctx, prepared, fc):
                     if pf.action == "decoys":
                         stager.add_decoys(fc, table)
                     else:
                         stager.add(fc, table)
                 ctx.report(step, min(chunk.offset, total), total, fc.read)
+        stager.end_file(fc)
         fc.sha256 = source.sha256
         fc.size_bytes = source.size
         ctx.report(step, total, total, fc.read)
-    return counts, stager
+    return counts
 
 
 def run(ctx: RunContext, files: list[PlannedFile]) -> list[FileCounts]:
     """Both phases; returns the per-file counts (balanced) after the commit."""
+    stager = Stager(ctx)
     try:
-        counts, stager = stage_files(ctx, files)
+        counts = stage_files(ctx, files, stager)
         commit(ctx, stager, counts)
+    except BaseException:
+        stager.abandon()
+        raise
     finally:
         ctx.close()
     unbalanced = [fc.name for fc in counts if not fc.balanced()]

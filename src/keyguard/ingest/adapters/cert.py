@@ -4,10 +4,12 @@ http and decoy files become events; ``psychometric.csv`` is counted and never st
 
 from __future__ import annotations
 
+import bisect
 import csv
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -15,7 +17,7 @@ import pyarrow.compute as pc
 
 from keyguard.errors import InputError
 from keyguard.ingest.cert_layout import ACTIVITY_FILES, FILES, Layout, detect
-from keyguard.ingest.cert_split import CSV_FALLBACK, split_fields
+from keyguard.ingest.cert_split import CSV_FALLBACK, fields_sql, split_fields
 from keyguard.ingest.cert_sql import decoy_sql, field_names, stage_b_sql
 from keyguard.ingest.context import FileCounts, PlannedFile, RunContext
 from keyguard.ingest.enrich import enrich_params, enrich_sql
@@ -25,6 +27,27 @@ from keyguard.ingest.registry import Adapter, FieldUse, SourceDeclaration
 REMOVED = "[removed]"
 _DATE_LIKE = re.compile(r"^\s*[0-9/.-]+ [0-9:.]+\s*$")
 FAST_ROWS = f"(SELECT * FROM kg_fields WHERE a_reason IS DISTINCT FROM '{CSV_FALLBACK}')"
+#: Rows handed to DuckDB at once: each query has a fixed cost (planning, the time-zone
+#: tables), so consecutive chunks are checked together (see docs/ingest.md).
+BATCH_ROWS = 60_000
+
+
+@dataclass
+class Prepared:
+    """Consecutive line chunks of one file and stage A's columns of all their lines."""
+
+    chunks: list[LineChunk]
+    fields: pa.Table
+
+    @property
+    def rows(self) -> int:
+        return self.fields.num_rows
+
+    def line(self, number: int) -> bytes:
+        """Physical line ``number`` of the file (it lies in one of the chunks)."""
+        i = bisect.bisect_right([c.first for c in self.chunks], number) - 1
+        chunk = self.chunks[i]
+        return chunk.line(number - chunk.first)
 
 
 class CertParser:
@@ -48,32 +71,42 @@ class CertParser:
         params = {} if self.kind == "decoy" else enrich_params(ctx, self.name)
         return ctx.con.sql(self._sql[fields], params=params).to_arrow_table()
 
-    def prepare(self, chunk: LineChunk) -> tuple[LineChunk, pa.Table]:
-        return chunk, split_fields(chunk, self.layout, self.header_lines)
+    batch_rows = BATCH_ROWS
 
-    def tables(
-        self, ctx: RunContext, prepared: tuple[LineChunk, pa.Table], counts: FileCounts
-    ) -> Iterator[pa.Table]:
-        chunk, fields = prepared
+    @staticmethod
+    def rows_of(prepared: Prepared) -> int:
+        return prepared.rows
+
+    def prepare(self, chunk: LineChunk) -> Prepared:
+        return Prepared([chunk], split_fields(chunk, self.layout, self.header_lines))
+
+    def combine(self, items: list[Prepared]) -> Prepared:
+        """Consecutive prepared chunks as one batch (Arrow tables concatenated, no copy)."""
+        if len(items) == 1:
+            return items[0]
+        return Prepared(
+            [c for p in items for c in p.chunks], pa.concat_tables([p.fields for p in items])
+        )
+
+    def tables(self, ctx: RunContext, prepared: Prepared, counts: FileCounts) -> Iterator[pa.Table]:
+        fields = prepared.fields
         fallback = pc.fill_null(pc.equal(fields["a_reason"], CSV_FALLBACK), False)
         quoted: list[int] = []
         if pc.any(fallback).as_py():
             quoted = pc.filter(fields["line_no"], fallback).to_pylist()
         ctx.con.register("kg_fields", fields)
-        yield self._with_raw(self._run(ctx, FAST_ROWS), chunk)
+        yield self._with_raw(self._run(ctx, fields_sql(FAST_ROWS, self.layout)), prepared)
         if quoted:
-            ctx.con.register("kg_csv_rows", self.csv_rows(chunk, quoted))
-            yield self._with_raw(self._run(ctx, "kg_csv_rows"), chunk)
+            ctx.con.register("kg_csv_rows", self.csv_rows(prepared, quoted))
+            yield self._with_raw(self._run(ctx, "kg_csv_rows"), prepared)
 
-    def _with_raw(self, table: pa.Table, chunk: LineChunk) -> pa.Table:
+    def _with_raw(self, table: pa.Table, batch: Prepared) -> pa.Table:
         """Fill ``raw_kept`` of rejected rows with the row minus its content."""
         rejected = pc.is_valid(table["reason"])
         if not pc.any(rejected).as_py():
             return table
         numbers = pc.filter(table["line_no"], rejected).to_pylist()
-        texts = [
-            self.kept_raw(chunk.line(n - chunk.first).decode("utf-8", "replace")) for n in numbers
-        ]
+        texts = [self.kept_raw(batch.line(n).decode("utf-8", "replace")) for n in numbers]
         column = pc.replace_with_mask(
             table["raw_kept"].combine_chunks().cast(pa.string()),
             rejected.combine_chunks() if isinstance(rejected, pa.ChunkedArray) else rejected,
@@ -81,7 +114,7 @@ class CertParser:
         )
         return table.set_column(table.schema.get_field_index("raw_kept"), "raw_kept", column)
 
-    def csv_rows(self, chunk: LineChunk, numbers: list[int]) -> pa.Table:
+    def csv_rows(self, batch: Prepared, numbers: list[int]) -> pa.Table:
         """Stage A's columns for lines whose leading fields are quoted (Python ``csv``)."""
         names = field_names(self.layout)
         width = self.layout.width
@@ -89,7 +122,7 @@ class CertParser:
         for n in names:
             out[n] = []
         for number in numbers:
-            line = chunk.line(number - chunk.first).decode("utf-8")
+            line = batch.line(number).decode("utf-8")
             reason: str | None = None
             fields: list[str] = []
             try:

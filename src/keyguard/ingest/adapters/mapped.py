@@ -84,8 +84,17 @@ class MappedParser:
         return text[:RAW_PREVIEW]
 
     # -- chunks ---------------------------------------------------------------------------
+    batch_rows = 0  # rows are read one by one in Python: nothing gained by combining
+
     def prepare(self, chunk: LineChunk) -> LineChunk:
         return chunk
+
+    def combine(self, items: list[LineChunk]) -> LineChunk:
+        return LineChunk.concat(items)
+
+    @staticmethod
+    def rows_of(prepared: LineChunk) -> int:
+        return len(prepared)
 
     def tables(self, ctx: RunContext, chunk: LineChunk, counts: FileCounts) -> Iterator[pa.Table]:
         rows: list[dict[str, Any]] = []
