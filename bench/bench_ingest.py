@@ -14,6 +14,13 @@ ratio (the machine is shared: the load average is printed beside every figure); 
 memory is the highest of the ingest runs. Each figure is printed with the command that made
 it. Nothing is asserted: the goals (throughput >= 0.4 of the bare scan, peak ratio <= 1.3)
 are reported as met or missed.
+
+Beside them, a third side shows what DuckDB alone reaches on the same files when it does
+only the least any ingest must do — read every file, parse the date, write the columns but
+the content to zstd Parquet partitioned by day (``COPY ... PARTITION_BY``), with all its
+threads — and none of keyguard's work (checks and reasons, line numbers, ids, time zones,
+known users, URL hosts, rejects, deduplication, the atomic commit, the SHA-256 of each file).
+Its ratio to the bare scan is a ceiling for the ingest's ratio on this machine.
 """
 
 from __future__ import annotations
@@ -124,6 +131,26 @@ def run_bare(folder: Path) -> dict[str, float]:
     return {"seconds": time.perf_counter() - began, "rows": rows, "peak_mb": _peak_mb()}
 
 
+def run_floor(folder: Path, out: Path) -> dict[str, float]:
+    """DuckDB alone: every file to Parquet by day, the least any ingest does (see above)."""
+    import duckdb
+
+    con = duckdb.connect()
+    began = time.perf_counter()
+    for f in sorted(folder.glob("*.csv")):
+        src = f"read_csv('{f}', all_varchar=true)"
+        names = [r[0] for r in con.sql(f"DESCRIBE SELECT * FROM {src}").fetchall()]
+        kept = ", ".join(f'"{n}"' for n in names if n.lower() not in ("content", "date"))
+        when = "strptime(date, '%m/%d/%Y %H:%M:%S')"
+        con.execute(
+            f"COPY (SELECT {kept}, {when} AS time, CAST({when} AS DATE) AS day FROM {src}) "
+            f"TO '{out / f.stem}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day))"
+        )
+    seconds = time.perf_counter() - began
+    rows = con.sql(f"SELECT count(*) FROM read_parquet('{out}/**/*.parquet')").fetchall()[0][0]
+    return {"seconds": seconds, "rows": rows, "peak_mb": _peak_mb()}
+
+
 def run_ingest(folder: Path, home: Path) -> dict[str, float]:
     os.environ["KEYGUARD_HOME"] = str(home)
     os.environ.pop("KEYGUARD_DATABASE_URL", None)
@@ -172,6 +199,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs of each side (best taken)")
     parser.add_argument("--bare", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--ingest", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--floor", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:
@@ -179,6 +207,9 @@ def main() -> int:
         return 0
     if args.ingest:
         print(json.dumps(run_ingest(args.ingest, args.home)))
+        return 0
+    if args.floor:
+        print(json.dumps(run_floor(args.floor, args.home)))
         return 0
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"bench ingest: {' '.join(shlex.quote(a) for a in [sys.executable, *sys.argv])}")
@@ -197,20 +228,25 @@ def main() -> int:
                 f"{time.perf_counter() - began:.1f} s"
             )
         size = sum(f.stat().st_size for f in folder.glob("*.csv")) / 1e6
-        bares, ings, loads = [], [], []
+        bares, ings, floors, loads = [], [], [], []
         for _ in range(max(1, args.runs)):
             loads.append(os.getloadavg()[0])
             bare, bare_cmd = _child("bare", folder, None)
             with tempfile.TemporaryDirectory(prefix="kg-bench-") as tmp:
                 ing, ing_cmd = _child("ingest", folder, Path(tmp) / "home")
+            with tempfile.TemporaryDirectory(prefix="kg-bench-") as tmp:
+                flo, flo_cmd = _child("floor", folder, Path(tmp))
             bares.append(bare)
             ings.append(ing)
+            floors.append(flo)
             print(
                 f"  {size:,.0f} MB run {len(ings)}: bare {bare['seconds']:.2f} s, ingest "
-                f"{ing['seconds']:.2f} s, ratio {bare['seconds'] / ing['seconds']:.3f}, "
-                f"load average {loads[-1]:.1f}"
+                f"{ing['seconds']:.2f} s, ratio {bare['seconds'] / ing['seconds']:.3f}; "
+                f"DuckDB alone {flo['seconds']:.2f} s, ratio "
+                f"{bare['seconds'] / flo['seconds']:.3f}; load average {loads[-1]:.1f}"
             )
         bare = min(bares, key=lambda r: r["seconds"])
+        flo = min(floors, key=lambda r: r["seconds"])
         ing = {**min(ings, key=lambda r: r["seconds"]), "peak_mb": max(r["peak_mb"] for r in ings)}
         ratio = bare["seconds"] / ing["seconds"]
         results.append((mb, size, bare, ing, ratio))
@@ -228,8 +264,13 @@ def main() -> int:
             f" rows/s   peak {ing['peak_mb']:,.0f} MB   <- {ing_cmd}"
         )
         print(
+            f"    DuckDB alone {flo['seconds']:5.2f} s  {flo['rows'] / flo['seconds']:>12,.0f}"
+            f" rows/s   (the least any ingest does, nothing of keyguard's)   <- {flo_cmd}"
+        )
+        print(
             f"    throughput ratio ingest/bare scan: {ratio:.3f} (goal >= 0.4: "
-            f"{'met' if ratio >= 0.4 else 'missed'})"
+            f"{'met' if ratio >= 0.4 else 'missed'}); DuckDB alone/bare scan: "
+            f"{bare['seconds'] / flo['seconds']:.3f} (the ceiling on this machine)"
         )
     if len(results) >= 2:
         small, large = results[0][3]["peak_mb"], results[-1][3]["peak_mb"]
