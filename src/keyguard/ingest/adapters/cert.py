@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -59,17 +60,24 @@ class CertParser:
         self.variant = layout.variant
         self.header_lines = header_lines
         self.name = name
-        self._sql: dict[str, str] = {}
+        #: each query parsed once per run's connection: a batch then skips DuckDB's parser
+        self._statements: dict[str, duckdb.Statement] = {}
+        self._parsed_on: duckdb.DuckDBPyConnection | None = None
 
     def _run(self, ctx: RunContext, fields: str) -> pa.Table:
-        if fields not in self._sql:
-            self._sql[fields] = (
+        con = ctx.con
+        if self._parsed_on is not con:
+            self._statements, self._parsed_on = {}, con
+        statement = self._statements.get(fields)
+        if statement is None:
+            sql = (
                 decoy_sql(fields)
                 if self.kind == "decoy"
                 else enrich_sql(f"({stage_b_sql(self.layout, fields)})", ctx)
             )
+            statement = self._statements[fields] = con.extract_statements(sql)[0]
         params = {} if self.kind == "decoy" else enrich_params(ctx, self.name)
-        return ctx.con.sql(self._sql[fields], params=params).to_arrow_table()
+        return con.sql(statement, params=params).to_arrow_table()
 
     batch_rows = BATCH_ROWS
 
