@@ -9,6 +9,7 @@ import pyarrow as pa
 from sqlalchemy.orm import Session
 
 from keyguard.events.store import EventStore
+from keyguard.ingest.context import RunContext
 from keyguard.ingest.service import IngestResult, ingest_cert
 
 #: Words that only ever appear in content columns: they must never reach the store.
@@ -122,6 +123,15 @@ def write_file(folder: Path, name: str, lines: list[str], header: str | None = N
 def ingest(session: Session, folder: Path, **kw: Any) -> IngestResult:
     kw.setdefault("unit_code", "u1")
     return ingest_cert(session, folder=folder, **kw)
+
+
+def run_context(home: Path, adapter: str, **kw: Any) -> RunContext:
+    """A run of unit ``u1`` (Europe/Berlin) staged under ``home``, for the runner alone."""
+    kw.setdefault("unit_tz", "Europe/Berlin")
+    kw.setdefault("source_tz", "UTC")
+    return RunContext(
+        home=home, unit="u1", run_uid="run1", adapter=adapter, staging=home / "runs" / "x", **kw
+    )
 
 
 def events(home: Path, unit: str = "u1") -> pa.Table:

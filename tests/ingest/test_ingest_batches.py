@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ingest_support import HEADERS, ROWS, SECRET, comparable, store_text
+from ingest_support import HEADERS, ROWS, SECRET, comparable, run_context, store_text
 
 from keyguard.events.store import EventStore
 from keyguard.ingest import lines, runner
 from keyguard.ingest.adapters import cert
-from keyguard.ingest.context import RunContext
 
 BAD_HTTP = [
     '{Q1},"01/05/2010 09:00:00",U7,PC-7,http://q.example/a,WWW Visit,"' + SECRET + '"',
@@ -43,16 +42,8 @@ def _folder(root: Path) -> Path:
 
 def _run(folder: Path, home: Path) -> tuple[Any, ...]:
     files, _notes, _ldap = cert.plan(folder)
-    ctx = RunContext(
-        home=home,
-        unit="u1",
-        unit_tz="Europe/Berlin",
-        source_tz="Europe/Berlin",
-        run_uid="run1",
-        adapter="cert",
-        staging=home / "runs" / "x",
-        known_users=["U7"],
-        email_domains=["dtaa.com"],
+    ctx = run_context(
+        home, "cert", source_tz="Europe/Berlin", known_users=["U7"], email_domains=["dtaa.com"]
     )
     counts = {fc.name: fc.as_dict() for fc in runner.run(ctx, files)}
     store = EventStore(home)

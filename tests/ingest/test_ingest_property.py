@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ingest_support import HEADERS, ROWS, SECRET, store_text
+from ingest_support import HEADERS, ROWS, SECRET, run_context, store_text
 
 from keyguard.events.store import EventStore
 from keyguard.ingest import runner
 from keyguard.ingest.adapters import cert, mapped
-from keyguard.ingest.context import PlannedFile, RunContext
+from keyguard.ingest.context import PlannedFile
 from keyguard.ingest.lines import BOM
 
 #: ``KEYGUARD_PROPERTY_EXAMPLES=N`` runs N random examples per case instead of the fixed
@@ -201,16 +201,7 @@ def test_every_row_is_accounted_for(case: str, ops: list[tuple[str, int, bytes]]
         path.write_bytes(data)
         adapter, files = plan(case, path)
         home = root / "home"
-        ctx = RunContext(
-            home=home,
-            unit="u1",
-            unit_tz="Europe/Berlin",
-            source_tz="UTC",
-            run_uid="run1",
-            adapter=adapter,
-            staging=home / "runs" / "x",
-            id_prefix=f"{case}:",
-        )
+        ctx = run_context(home, adapter, id_prefix=f"{case}:")
         (fc,) = runner.run(ctx, files)
         assert (
             fc.read == fc.accepted + fc.duplicate + fc.rejected + fc.skipped + fc.outside_retention
