@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from keyguard.ingest.lines import BOM, LineSource, head_lines
+from keyguard.ingest.lines import BOM, LineChunk, LineSource, head_lines
+from keyguard.ingest.staging import BackgroundWriter
 
 
 def reference(data: bytes) -> list[bytes]:
@@ -67,3 +70,41 @@ def test_head_lines_skips_blank_lines_and_bom(tmp_path: Path) -> None:
     path = tmp_path / "f"
     path.write_bytes(BOM + b"\r\n  \nfirst\r\nsecond\n")
     assert head_lines(path) == [b"first", b"second"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.binary(max_size=300).map(lambda b: b.replace(b"\x01", b"\n")),
+    block=st.integers(min_value=1, max_value=40),
+)
+def test_concatenated_chunks_hold_the_same_lines(data: bytes, block: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "f"
+        path.write_bytes(data)
+        chunks = list(LineSource(path, block=block, max_line=10**6))
+    if not chunks:
+        return
+    whole = LineChunk.concat(chunks)
+    assert whole.lines() == reference(data)
+    assert whole.line_no.tolist() == list(range(1, len(whole) + 1))
+    assert whole.offset == chunks[-1].offset
+
+
+def test_background_writer_keeps_order_and_raises_the_first_error() -> None:
+    done: list[int] = []
+    writer = BackgroundWriter(depth=1)
+    for i in range(5):
+        writer.submit(lambda i=i: done.append(i))
+    writer.finish()
+    assert done == [0, 1, 2, 3, 4]
+
+    def fail() -> None:
+        raise OSError("disk full")
+
+    writer = BackgroundWriter(depth=1)
+    writer.submit(fail)
+    with contextlib.suppress(OSError):  # refused when the error is already known
+        writer.submit(lambda: done.append(99))  # else skipped: it comes after the error
+    with pytest.raises(OSError, match="disk full"):
+        writer.finish()
+    assert 99 not in done
