@@ -27,7 +27,7 @@ from keyguard.db.engine import make_engine
 from keyguard.db.session import session_scope
 from keyguard.privacy import pseudonyms
 from keyguard.records.org.models import Unit
-from web.prepared import World
+from web.prepared import World, leaked
 
 from .conftest import run_axe
 
@@ -84,8 +84,8 @@ def detected(browser_world: tuple[Path, World]) -> Detected:
 
 
 def _no_identity(text: str, d: Detected) -> None:
-    leaked = [s for s in d.secrets if s in text]
-    assert not leaked, leaked
+    shown = leaked(d.secrets, text)
+    assert not shown, shown
 
 
 def _audited(home: Path, action: str, object_type: str, object_id: str) -> bool:

@@ -53,8 +53,7 @@ def test_analyst_in_chinese_sees_pseudonyms(
     assert page.get_by_role("heading", level=1).inner_text().startswith("人员")
     body = page.locator("body").inner_text()
     assert "人员以假名显示" in body
-    for secret in world.identities():
-        assert secret not in page.content()
+    assert not world.leaked(page.content())
     page.get_by_role("link", name="组织架构").click()
     assert "Research 研发部" in page.locator("main").inner_text()
 

@@ -46,8 +46,7 @@ def test_case_and_actions_from_a_finding(
     assert page.status_code == 200
     assert 'id="open-case-form"' in page.text and 'id="finding-action-form"' in page.text
     assert "Not in a case yet." in page.text
-    for secret in world.identities("a"):
-        assert secret not in page.text, secret
+    assert not world.leaked(page.text, "a")
     # the owner choices are pseudonyms for the analyst, staff ids and names for the officer
     zhang_pseudonym = db.get(Person, world.people["zhang"]).pseudonym  # type: ignore[union-attr]
     officer_page = officer.get(url)
@@ -98,7 +97,6 @@ def test_case_and_actions_from_a_finding(
     }
     listed = analyst.get(url).text
     assert "Review the grants of Falcon" in listed and zhang_pseudonym in listed
-    for secret in world.identities("a"):
-        assert secret not in listed, secret
+    assert not world.leaked(listed, "a")
     named = officer.get(url).text
     assert f"{world.names['zhang']} (A001)" in named and "Lock the share" in named

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from keyguard.audit.models import AuditEntry
 from keyguard.privacy.pseudonyms import pseudonym
 
-from .prepared import PEOPLE_A, World
+from .prepared import PEOPLE_A, World, leaked
 
 
 def unit_a_addresses(world: World) -> list[str]:
@@ -38,8 +38,8 @@ def test_analyst_sees_pseudonyms_only(signed_in, world: World) -> None:  # type:
             if not url.startswith("/api/")
             else json.dumps(response.json(), ensure_ascii=False)
         )
-        leaked = [s for s in secrets if s in body]
-        assert not leaked, f"{url} shows {leaked}"
+        shown = leaked(secrets, body)
+        assert not shown, f"{url} shows {shown}"
     listing = analyst.get(f"/api/v1/units/{world.units['a']}/people").json()
     assert listing["identified"] is False
     assert {p["pseudonym"] for p in listing["items"]} == {

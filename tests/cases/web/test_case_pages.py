@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from keyguard.audit.models import AuditEntry
 from keyguard.cases.models import Case
-from web.prepared import World
+from web.prepared import World, leaked
 
 PURPOSE = "Interview on Friday: the copies need an explanation."
 
@@ -50,8 +50,8 @@ def test_case_is_pseudonymous_until_a_second_person_approves(
         for url in pages:
             response = who.get(url)
             assert response.status_code == 200, url
-            leaked = [s for s in secrets if s in _body(response)]
-            assert not leaked, f"{url} shows {leaked}"
+            shown = leaked(secrets, _body(response))
+            assert not shown, f"{url} shows {shown}"
     page = analyst.get(f"/units/{a}/cases/{case_id}").text
     assert "file.csv:" in page and "C-0001" in page
     # the request, and the requester alone cannot approve
